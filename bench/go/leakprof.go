@@ -1,0 +1,147 @@
+//go:build goexperiment.goroutineleakprofile
+
+package main
+
+// Go counterparts of bench/bench_leakprof.c: the goroutineleak profile
+// (Go 1.26, GOEXPERIMENT=goroutineleakprofile). The runner builds this
+// variant as gobench-leakprof; a plain gobench delegates these rows to it
+// (leakprof_delegate.go).
+
+import (
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"runtime"
+	"runtime/debug"
+	"runtime/pprof"
+	"sync"
+	"time"
+
+	"gorobench/internal/harness"
+)
+
+func init() {
+	harness.Register(
+		harness.Row{Name: "leakprof_10k", Run: leakprofRow("leakprof_10k", 10_000, 0)},
+		harness.Row{Name: "leakprof_100k", Run: leakprofRow("leakprof_100k", 100_000, 0)},
+		harness.Row{Name: "leakprof_1m", Run: leakprofRow("leakprof_1m", 1_000_000, 0)},
+		harness.Row{Name: "leakprof_heap_1g", Run: leakprofRow("leakprof_heap_1g", 100_000, 1<<30)},
+	)
+}
+
+// keptChans is the global that keeps half of the blocked goroutines alive:
+// their channels are reachable, so they are blocked but not leaked.
+var keptChans []chan struct{}
+
+// heapRoot keeps the pointer-dense heap of leakprof_heap_1g live.
+var heapRoot *heapNode
+
+// heapNode is 512 bytes of pointers: every word is one the GC must trace.
+type heapNode struct {
+	p [64]*heapNode
+}
+
+// parkLeakShape starts n blocked goroutines: n/2 on channels nothing else
+// references (leaked), n/2 on channels kept in keptChans (not leaked).
+func parkLeakShape(n int) {
+	var started sync.WaitGroup
+	started.Add(n)
+	keptChans = make([]chan struct{}, n/2)
+	for i := range keptChans {
+		keptChans[i] = make(chan struct{})
+		go func() {
+			started.Done()
+			<-keptChans[i]
+		}()
+	}
+	for range n - n/2 {
+		go func() {
+			ch := make(chan struct{})
+			started.Done()
+			<-ch
+		}()
+	}
+	started.Wait()
+	time.Sleep(parkSettle)
+}
+
+// buildHeap links bytes worth of heapNodes: p[0] chains them all from
+// heapRoot, p[1] points at a random earlier node (an object graph the
+// marker cannot walk in address order), the other slots at the nodes
+// allocated just before (pointer-dense, but mostly cache-friendly, so the
+// row measures the detector rather than DRAM latency).
+func buildHeap(bytes int) int {
+	n := bytes / 512
+	old := debug.SetGCPercent(-1) // building is not what we measure
+	defer debug.SetGCPercent(old)
+	nodes := make([]*heapNode, 0, n)
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range n {
+		x := &heapNode{}
+		x.p[0] = heapRoot
+		if len(nodes) > 0 {
+			x.p[1] = nodes[rng.IntN(len(nodes))]
+		}
+		for j := 2; j < len(x.p) && j <= len(nodes); j++ {
+			x.p[j] = nodes[len(nodes)-j]
+		}
+		nodes = append(nodes, x)
+		heapRoot = x
+	}
+	return n
+}
+
+// longestPauseMs is the longest per-cycle stop-the-world pause of the GC
+// cycles after cycle `since`.
+func longestPauseMs(since uint32) (float64, uint32) {
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	longest := uint64(0)
+	for c := since + 1; c <= ms.NumGC && c+256 > ms.NumGC; c++ {
+		longest = max(longest, ms.PauseNs[(c+255)%256])
+	}
+	return float64(longest) / 1e6, ms.NumGC
+}
+
+// leakprofRow measures pprof.Lookup("goroutineleak").WriteTo(io.Discard, 0)
+// with n blocked goroutines (half leaked) and heapBytes of live heap.
+func leakprofRow(name string, n, heapBytes int) func(harness.Opts) error {
+	return func(o harness.Opts) error {
+		prof := pprof.Lookup("goroutineleak")
+		if prof == nil {
+			return fmt.Errorf("no goroutineleak profile (build with GOEXPERIMENT=goroutineleakprofile)")
+		}
+		if o.Quick {
+			n, heapBytes = min(n, 2_000), min(heapBytes, 8<<20)
+		}
+		parkLeakShape(n)
+		nodes := buildHeap(heapBytes)
+		runtime.GC() // start from a settled heap, as the C side does
+		_, gc := longestPauseMs(0)
+		var err error
+		var pauses []float64
+		s := harness.Repeat(o, func() float64 {
+			t0 := time.Now()
+			if e := prof.WriteTo(io.Discard, 0); e != nil {
+				err = e
+			}
+			el := time.Since(t0)
+			var p float64
+			p, gc = longestPauseMs(gc)
+			pauses = append(pauses, p)
+			return float64(el.Nanoseconds()) / 1e6
+		})
+		if err != nil {
+			return err
+		}
+		if leaked := prof.Count(); leaked != n-n/2 {
+			return fmt.Errorf("profile counts %d leaked goroutines, want %d", leaked, n-n/2)
+		}
+		runtime.KeepAlive(keptChans)
+		harness.Emit(name, "ms", s, harness.Extra{
+			"goroutines": n, "leaked": n - n/2, "heap_nodes": nodes,
+			"pause_ms": harness.Median(pauses),
+		})
+		return nil
+	}
+}

@@ -1,0 +1,494 @@
+/*
+ * goro.h — Go's concurrency model for C, with goroutine-leak detection.
+ *
+ * goroutines on an M:N scheduler, channels, select, sync, time and context,
+ * plus the three leak detectors of Go: goleak-style checks, synctest bubbles
+ * and the GC-style goroutineleak profile.
+ *
+ * Conventions
+ *   - Every public symbol is prefixed goro_ / GORO_.
+ *   - Durations and instants are int64_t nanoseconds (goro_duration).
+ *   - Calls that can give up return an int status (enum goro_status).
+ *   - Misuse that Go answers with a panic (send on a closed channel, unlock
+ *     of an unlocked mutex, ...) prints Go's message and the goroutine's
+ *     stack, then aborts the process.
+ *   - sync objects (goro_mutex, goro_rwmutex, goro_waitgroup, goro_cond,
+ *     goro_once) work zero-initialised, like Go's: embed them anywhere.
+ *
+ * Threads: the thread that loads goro (normally the program's main thread)
+ * runs goroutine 1 on its own stack; GORO_MAXPROCS worker threads run the
+ * rest.  A goroutine never moves to another OS thread once started.
+ * Other pthreads may call goro too: they may start goroutines and use every
+ * call; a blocking call there blocks that whole thread (like a cgo thread
+ * calling into Go).
+ */
+#ifndef GORO_H
+#define GORO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define GORO_API __attribute__((visibility("default")))
+
+#define GORO_VERSION_MAJOR 0
+#define GORO_VERSION_MINOR 1
+
+/* ------------------------------------------------------------------ */
+/* Status codes                                                        */
+/* ------------------------------------------------------------------ */
+
+enum goro_status {
+	GORO_OK = 0,
+	GORO_CLOSED = 1,            /* receive: channel closed and drained */
+	GORO_WOULDBLOCK = 2,        /* try-call: the operation would block */
+	GORO_TIMEDOUT = 3,          /* an _until call reached its deadline */
+	GORO_CANCELED = 4,          /* context canceled ("context canceled") */
+	GORO_DEADLINE_EXCEEDED = 5, /* context deadline exceeded */
+};
+
+/* Go's text for a status ("context canceled", ...). Never NULL. */
+GORO_API const char *goro_strerror(int status);
+
+/* ------------------------------------------------------------------ */
+/* Time units                                                          */
+/* ------------------------------------------------------------------ */
+
+typedef int64_t goro_duration;
+
+#define GORO_NANOSECOND ((goro_duration)1)
+#define GORO_MICROSECOND ((goro_duration)1000)
+#define GORO_MILLISECOND ((goro_duration)1000000)
+#define GORO_SECOND ((goro_duration)1000000000)
+#define GORO_MINUTE (60 * GORO_SECOND)
+#define GORO_HOUR (60 * GORO_MINUTE)
+
+/* ------------------------------------------------------------------ */
+/* Goroutines                                                          */
+/* ------------------------------------------------------------------ */
+
+typedef void (*goro_fn)(void *arg);
+
+/*
+ * goro_go(fn, &args) starts fn in a new goroutine and returns its id.
+ * (The macros taking an argument object are variadic only so that a
+ * compound literal's commas pass through the preprocessor.)
+ * The object args points to is COPIED onto the new goroutine's stack and fn
+ * receives a pointer to that copy, so nothing the parent drops stays alive
+ * on its behalf (the leak detector judges reachability).  A compound
+ * literal is the idiom:
+ *
+ *     goro_go(worker, &(struct work){ .ch = ch, .n = 3 });
+ *
+ * goro_go0(fn) starts fn(NULL).
+ */
+#define goro_go(fn, ...) goro_go_((fn), (__VA_ARGS__), sizeof *(__VA_ARGS__))
+#define goro_go0(fn) goro_go_((fn), NULL, 0)
+GORO_API int64_t goro_go_(goro_fn fn, const void *arg, size_t argsize);
+
+typedef struct goro_go_options {
+	size_t stack_size; /* 0: the default (GORO_STACK_SIZE or 64 KiB) */
+} goro_go_options;
+
+GORO_API int64_t goro_go_opts(goro_fn fn, const void *arg, size_t argsize,
+                              const goro_go_options *opts);
+
+GORO_API int64_t goro_id(void);            /* current goroutine's id */
+GORO_API int goro_num_goroutine(void);     /* runtime.NumGoroutine() */
+GORO_API void goro_yield(void);            /* runtime.Gosched() */
+GORO_API _Noreturn void goro_exit(void);   /* runtime.Goexit() */
+GORO_API int goro_maxprocs(void);          /* number of worker threads */
+
+/* Go's panic: prints "panic: <msg>" and the stack, then aborts. */
+GORO_API _Noreturn void goro_panic(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+
+/* ------------------------------------------------------------------ */
+/* Channels                                                            */
+/* ------------------------------------------------------------------ */
+
+/* A channel is a pointer, like Go's chan. NULL is the nil channel. */
+typedef struct goro_chan goro_chan;
+
+GORO_API goro_chan *goro_chan_make(size_t elemsize, size_t cap);
+#define goro_chan_new(T, cap) goro_chan_make(sizeof(T), (cap))
+/* Frees a channel nobody uses any more; panics if goroutines wait on it. */
+GORO_API void goro_chan_free(goro_chan *c);
+
+GORO_API void goro_chan_send(goro_chan *c, const void *elem);
+/* Returns Go's ok: false when c is closed and drained (elem is zeroed). */
+GORO_API bool goro_chan_recv(goro_chan *c, void *elem);
+GORO_API void goro_chan_close(goro_chan *c);
+GORO_API size_t goro_chan_len(goro_chan *c);
+GORO_API size_t goro_chan_cap(goro_chan *c);
+GORO_API size_t goro_chan_elemsize(goro_chan *c);
+
+/* Non-blocking: GORO_OK or GORO_WOULDBLOCK (try-recv also GORO_CLOSED). */
+GORO_API int goro_chan_trysend(goro_chan *c, const void *elem);
+GORO_API int goro_chan_tryrecv(goro_chan *c, void *elem);
+
+/* Typed helpers: goro_send(ch, 42) checks the element size. */
+#define goro_send(c, v) \
+	goro_chan_send_sized_((c), &(__typeof__(v)){ (v) }, sizeof(v))
+GORO_API void goro_chan_send_sized_(goro_chan *c, const void *elem, size_t n);
+
+/* for v := range ch:   goro_range(ch, v) { ... }   (v an lvalue) */
+#define goro_range(c, var) while (goro_chan_recv((c), &(var)))
+
+/* ------------------------------------------------------------------ */
+/* select                                                              */
+/* ------------------------------------------------------------------ */
+
+enum { GORO_CASE_RECV = 0, GORO_CASE_SEND = 1 };
+
+typedef struct goro_case {
+	goro_chan *chan; /* NULL: a case that is never ready */
+	int dir;         /* GORO_CASE_RECV or GORO_CASE_SEND */
+	void *elem;      /* value to send / where to receive (may be NULL) */
+	bool ok;         /* receive: Go's ok, set when this case is chosen */
+} goro_case;
+
+#define GORO_RECV(c, p) ((goro_case){ .chan = (c), .dir = GORO_CASE_RECV, .elem = (p) })
+#define GORO_SEND(c, p) ((goro_case){ .chan = (c), .dir = GORO_CASE_SEND, .elem = (void *)(p) })
+
+enum {
+	GORO_SELECT_DEFAULT = -1,  /* no case ready and has_default */
+	GORO_SELECT_TIMEDOUT = -2, /* _until: the deadline passed */
+	GORO_SELECT_CANCELED = -3, /* _ctx: the context is done */
+};
+
+/*
+ * Blocks until one case can proceed and runs it; returns its index.  Among
+ * several ready cases one is chosen uniformly at random, as in Go.  With
+ * has_default, returns GORO_SELECT_DEFAULT instead of blocking.  n == 0
+ * without default blocks forever (Go's select {}).
+ */
+GORO_API int goro_select(goro_case *cases, int n, bool has_default);
+
+/* ------------------------------------------------------------------ */
+/* Instants and deadlines                                              */
+/* ------------------------------------------------------------------ */
+
+/* Monotonic instant in ns. Inside a synctest bubble: the fake clock. */
+GORO_API int64_t goro_now(void);
+/* Wall clock, ns since the Unix epoch (fake inside a bubble, from
+ * 2000-01-01 00:00:00 UTC). */
+GORO_API int64_t goro_walltime(void);
+GORO_API goro_duration goro_since(int64_t t);
+
+/* ------------------------------------------------------------------ */
+/* context                                                             */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Contexts are reference counted: a goro_with_* call returns one reference
+ * owned by the caller; goro_ctx_release drops it (and cancels the context
+ * when it was the last).  goro_background() is never freed.
+ */
+typedef struct goro_ctx goro_ctx;
+
+GORO_API goro_ctx *goro_background(void);
+GORO_API goro_ctx *goro_todo(void);
+GORO_API goro_ctx *goro_with_cancel(goro_ctx *parent);
+GORO_API goro_ctx *goro_with_deadline(goro_ctx *parent, int64_t deadline);
+GORO_API goro_ctx *goro_with_timeout(goro_ctx *parent, goro_duration d);
+GORO_API goro_ctx *goro_with_value(goro_ctx *parent, const void *key, void *val);
+/* Go's cancel(): cancels ctx and its descendants (GORO_CANCELED). */
+GORO_API void goro_cancel(goro_ctx *ctx);
+/* Go's CancelCauseFunc: cause is any nonzero code of yours. */
+GORO_API void goro_cancel_cause(goro_ctx *ctx, int cause);
+GORO_API goro_ctx *goro_ctx_retain(goro_ctx *ctx);
+GORO_API void goro_ctx_release(goro_ctx *ctx);
+
+/* The Done channel (NULL for a context that is never done, like Go's nil). */
+GORO_API goro_chan *goro_ctx_done(goro_ctx *ctx);
+/* 0, GORO_CANCELED or GORO_DEADLINE_EXCEEDED. */
+GORO_API int goro_ctx_err(goro_ctx *ctx);
+/* context.Cause: the code given to goro_cancel_cause, else goro_ctx_err. */
+GORO_API int goro_ctx_cause(goro_ctx *ctx);
+GORO_API bool goro_ctx_deadline(goro_ctx *ctx, int64_t *deadline);
+GORO_API void *goro_ctx_value(goro_ctx *ctx, const void *key);
+
+/* context.AfterFunc: runs fn(copy of arg) in its own goroutine once ctx
+ * is done.  goro_after_func_stop reports whether it stopped it. */
+typedef struct goro_ctx_afterfunc goro_ctx_afterfunc;
+#define goro_ctx_after_func(ctx, fn, ...) \
+	goro_ctx_after_func_((ctx), (fn), (__VA_ARGS__), sizeof *(__VA_ARGS__))
+GORO_API goro_ctx_afterfunc *goro_ctx_after_func_(goro_ctx *ctx, goro_fn fn,
+                                                  const void *arg, size_t argsize);
+GORO_API bool goro_ctx_after_func_stop(goro_ctx_afterfunc *af);
+
+/* ------------------------------------------------------------------ */
+/* Deadline and context variants of every blocking call                */
+/* ------------------------------------------------------------------ */
+/* _until(..., deadline): GORO_TIMEDOUT once goro_now() >= deadline.     */
+/* _ctx(..., ctx): goro_ctx_err(ctx) once ctx is done.                  */
+
+GORO_API int goro_chan_send_until(goro_chan *c, const void *elem, int64_t deadline);
+GORO_API int goro_chan_recv_until(goro_chan *c, void *elem, int64_t deadline);
+GORO_API int goro_chan_send_ctx(goro_chan *c, const void *elem, goro_ctx *ctx);
+GORO_API int goro_chan_recv_ctx(goro_chan *c, void *elem, goro_ctx *ctx);
+GORO_API int goro_select_until(goro_case *cases, int n, int64_t deadline);
+GORO_API int goro_select_ctx(goro_case *cases, int n, goro_ctx *ctx);
+
+/* ------------------------------------------------------------------ */
+/* sync                                                                */
+/* ------------------------------------------------------------------ */
+
+/* Not reentrant; fair under contention (Go's starvation mode). */
+typedef struct goro_mutex {
+	uint32_t state;
+	uint32_t sema;
+} goro_mutex;
+
+GORO_API void goro_mutex_lock(goro_mutex *m);
+GORO_API bool goro_mutex_trylock(goro_mutex *m);
+GORO_API void goro_mutex_unlock(goro_mutex *m);
+GORO_API int goro_mutex_lock_until(goro_mutex *m, int64_t deadline);
+GORO_API int goro_mutex_lock_ctx(goro_mutex *m, goro_ctx *ctx);
+
+/* Writer-preferring: a pending Lock blocks new RLock calls. */
+typedef struct goro_rwmutex {
+	uint32_t state; /* writer | writer pending | readers pending | readers */
+	uint32_t pad_;
+} goro_rwmutex;
+
+GORO_API void goro_rwmutex_lock(goro_rwmutex *rw);
+GORO_API bool goro_rwmutex_trylock(goro_rwmutex *rw);
+GORO_API void goro_rwmutex_unlock(goro_rwmutex *rw);
+GORO_API void goro_rwmutex_rlock(goro_rwmutex *rw);
+GORO_API bool goro_rwmutex_tryrlock(goro_rwmutex *rw);
+GORO_API void goro_rwmutex_runlock(goro_rwmutex *rw);
+GORO_API int goro_rwmutex_lock_until(goro_rwmutex *rw, int64_t deadline);
+GORO_API int goro_rwmutex_rlock_until(goro_rwmutex *rw, int64_t deadline);
+GORO_API int goro_rwmutex_lock_ctx(goro_rwmutex *rw, goro_ctx *ctx);
+GORO_API int goro_rwmutex_rlock_ctx(goro_rwmutex *rw, goro_ctx *ctx);
+
+/* Go's sync.Locker: what a Cond locks. */
+typedef struct goro_locker {
+	void (*lock)(void *obj);
+	void (*unlock)(void *obj);
+	void *obj;
+} goro_locker;
+
+GORO_API goro_locker goro_mutex_locker(goro_mutex *m);
+GORO_API goro_locker goro_rwmutex_locker(goro_rwmutex *rw);  /* Lock/Unlock */
+GORO_API goro_locker goro_rwmutex_rlocker(goro_rwmutex *rw); /* RLock/RUnlock */
+
+typedef struct goro_waitgroup {
+	uint64_t state; /* counter << 32 | waiters */
+	uint32_t sema;
+	uint32_t bubble; /* synctest bubble id after the first Add, else 0 */
+} goro_waitgroup;
+
+GORO_API void goro_waitgroup_add(goro_waitgroup *wg, int delta);
+GORO_API void goro_waitgroup_done(goro_waitgroup *wg);
+GORO_API void goro_waitgroup_wait(goro_waitgroup *wg);
+GORO_API int goro_waitgroup_wait_until(goro_waitgroup *wg, int64_t deadline);
+GORO_API int goro_waitgroup_wait_ctx(goro_waitgroup *wg, goro_ctx *ctx);
+/* Go 1.25's wg.Go(f): Add(1), start fn(copy of args), Done when it returns. */
+#define goro_waitgroup_go(wg, fn, ...) \
+	goro_waitgroup_go_((wg), (fn), (__VA_ARGS__), sizeof *(__VA_ARGS__))
+GORO_API int64_t goro_waitgroup_go_(goro_waitgroup *wg, goro_fn fn,
+                                    const void *arg, size_t argsize);
+
+/* sync.Cond; set L before use (goro_cond_init or c.L = ...). */
+typedef struct goro_cond {
+	goro_locker L;
+} goro_cond;
+
+GORO_API void goro_cond_init(goro_cond *c, goro_locker L);
+GORO_API void goro_cond_wait(goro_cond *c);
+GORO_API int goro_cond_wait_until(goro_cond *c, int64_t deadline);
+GORO_API int goro_cond_wait_ctx(goro_cond *c, goro_ctx *ctx);
+GORO_API void goro_cond_signal(goro_cond *c);
+GORO_API void goro_cond_broadcast(goro_cond *c);
+
+typedef struct goro_once {
+	uint32_t done;
+	uint32_t pad_;
+	goro_mutex m;
+} goro_once;
+
+GORO_API void goro_once_do(goro_once *o, goro_fn fn, void *arg);
+
+/* ------------------------------------------------------------------ */
+/* time                                                                */
+/* ------------------------------------------------------------------ */
+
+GORO_API void goro_sleep(goro_duration d);
+
+/*
+ * time.Timer with Go 1.23 semantics: its channel (element: int64_t, the
+ * instant it fired) never yields a stale value after Stop or Reset.
+ */
+typedef struct goro_timer goro_timer;
+
+GORO_API goro_timer *goro_timer_new(goro_duration d);
+GORO_API goro_chan *goro_timer_chan(goro_timer *t);
+GORO_API bool goro_timer_stop(goro_timer *t);
+GORO_API bool goro_timer_reset(goro_timer *t, goro_duration d);
+GORO_API void goro_timer_free(goro_timer *t);
+
+/* time.After: a channel that receives the instant once, after d.  The
+ * timer behind it is freed once it has fired and been received from. */
+GORO_API goro_chan *goro_after(goro_duration d);
+
+/* time.AfterFunc: runs fn(copy of args) in its own goroutine after d. */
+#define goro_after_func(d, fn, ...) \
+	goro_after_func_((d), (fn), (__VA_ARGS__), sizeof *(__VA_ARGS__))
+GORO_API goro_timer *goro_after_func_(goro_duration d, goro_fn fn,
+                                      const void *arg, size_t argsize);
+
+typedef struct goro_ticker goro_ticker;
+
+GORO_API goro_ticker *goro_ticker_new(goro_duration d);
+GORO_API goro_chan *goro_ticker_chan(goro_ticker *t);
+GORO_API void goro_ticker_stop(goro_ticker *t);
+GORO_API void goro_ticker_reset(goro_ticker *t, goro_duration d);
+GORO_API void goro_ticker_free(goro_ticker *t);
+
+
+/* ------------------------------------------------------------------ */
+/* Tracked heap                                                        */
+/* ------------------------------------------------------------------ */
+/*
+ * Memory the leak detector can see: it knows every block's bounds, so it
+ * can tell whether a channel or a mutex in it is still reachable.  Put the
+ * state your goroutines share here (plain malloc memory is scanned as a
+ * root, which keeps everything it points to alive, hiding leaks).
+ */
+GORO_API void *goro_malloc(size_t size);
+GORO_API void *goro_calloc(size_t n, size_t size);
+GORO_API void *goro_realloc(void *p, size_t size);
+GORO_API void goro_free(void *p);
+#define goro_new(T) ((T *)goro_calloc(1, sizeof(T)))
+
+/* ------------------------------------------------------------------ */
+/* Stacks and profiles                                                 */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Writes the named profile: "goroutine" or "goroutineleak" (the latter runs
+ * leak detection first).  debug=0: gzip'd pprof protobuf; debug=1: counts
+ * per stack; debug=2: every goroutine's stack as in a Go panic.  Returns 0,
+ * or -1 for an unknown name or debug level (errno EINVAL).
+ */
+GORO_API int goro_profile_write(const char *name, FILE *out, int debug);
+/* Number of goroutines for a profile name (index pages), -1 if unknown. */
+GORO_API int goro_profile_count(const char *name);
+
+/* Writes every goroutine's stack, debug=2 style (runtime.Stack(all)). */
+GORO_API void goro_dump(FILE *out);
+
+/* ------------------------------------------------------------------ */
+/* goleak-style checks                                                 */
+/* ------------------------------------------------------------------ */
+
+typedef struct goro_leak_opts goro_leak_opts;
+
+GORO_API goro_leak_opts *goro_leak_opts_new(void);
+GORO_API void goro_leak_opts_free(goro_leak_opts *o);
+/* goleak.IgnoreTopFunction / IgnoreAnyFunction / IgnoreCreatedBy. */
+GORO_API void goro_leak_ignore_top_function(goro_leak_opts *o, const char *fn);
+GORO_API void goro_leak_ignore_any_function(goro_leak_opts *o, const char *fn);
+GORO_API void goro_leak_ignore_created_by(goro_leak_opts *o, const char *fn);
+/* goleak.IgnoreCurrent: ignore the goroutines alive right now. */
+GORO_API void goro_leak_ignore_current(goro_leak_opts *o);
+/* How long to wait for goroutines that still run or sleep (default 1 s). */
+GORO_API void goro_leak_max_wait(goro_leak_opts *o, goro_duration d);
+
+/*
+ * goleak.Find: waits until every other goroutine has exited or is blocked
+ * (at most the max wait), then returns how many unexpected goroutines
+ * remain.  If report is not NULL it receives goleak's text (malloc'd; free
+ * it), or NULL when there is none.  opts may be NULL.
+ */
+GORO_API int goro_leak_find(const goro_leak_opts *opts, char **report);
+/* goleak.VerifyNone: prints the report to stderr; false on a leak. */
+GORO_API bool goro_leak_verify_none(const goro_leak_opts *opts);
+/* goleak.VerifyTestMain: checks at process exit; a leak makes the exit
+ * status 1 (only when the status was 0).  Takes ownership of opts. */
+GORO_API void goro_leak_verify_at_exit(goro_leak_opts *opts);
+
+/* ------------------------------------------------------------------ */
+/* synctest bubbles                                                    */
+/* ------------------------------------------------------------------ */
+
+enum goro_bubble_status {
+	GORO_BUBBLE_OK = 0,
+	/* "deadlock: main bubble goroutine has exited but blocked goroutines remain" */
+	GORO_BUBBLE_LEAKED = 1,
+	/* "deadlock: all goroutines in bubble are blocked" */
+	GORO_BUBBLE_DEADLOCK = 2,
+};
+
+typedef struct goro_bubble_goroutine {
+	int64_t id;
+	char wait_reason[48];
+	char function[128];   /* the goroutine's top visible function */
+	char start_function[128]; /* the function goro_go started */
+	char created_by[128]; /* the function that called goro_go */
+	uintptr_t create_pc;
+} goro_bubble_goroutine;
+
+typedef struct goro_bubble_result {
+	int status;                    /* enum goro_bubble_status */
+	int64_t bubble_id;
+	char *report;                  /* Go's panic text + dump; NULL if ok */
+	int nblocked;                  /* goroutines released by goro */
+	goro_bubble_goroutine *blocked;
+} goro_bubble_result;
+
+/*
+ * synctest.Test: runs fn(copy of args) as the root of a new bubble and
+ * returns when every goroutine of the bubble has exited, or on a deadlock.
+ * On a deadlock the bubble's blocked goroutines are released: their stacks
+ * are freed and none of their code runs again.  res may be NULL.
+ */
+#define goro_synctest_run(res, fn, ...) \
+	goro_synctest_run_((fn), (__VA_ARGS__), sizeof *(__VA_ARGS__), (res))
+GORO_API int goro_synctest_run_(goro_fn fn, const void *arg, size_t argsize,
+                                goro_bubble_result *res);
+GORO_API void goro_bubble_result_free(goro_bubble_result *res);
+/* synctest.Wait. */
+GORO_API void goro_synctest_wait(void);
+/* t.Cleanup inside a bubble: runs in the bubble before run returns. */
+GORO_API void goro_synctest_cleanup(goro_fn fn, void *arg);
+/* Id of the caller's bubble, 0 outside one. */
+GORO_API int64_t goro_synctest_bubble(void);
+
+/* ------------------------------------------------------------------ */
+/* goroutineleak profile                                               */
+/* ------------------------------------------------------------------ */
+
+typedef struct goro_leaked {
+	int64_t id;
+	char wait_reason[48];
+	void *wait_objects[4]; /* the channels / sync objects it waits on */
+	int nwait_objects;
+	char function[128];    /* top visible function */
+	char start_function[128]; /* the function goro_go started */
+	char created_by[128];  /* the function that called goro_go */
+	uintptr_t create_pc;
+	int64_t parent_id;
+} goro_leaked;
+
+/*
+ * Runs leak detection now (stops the world) and returns the number of
+ * leaked goroutines; *out (if not NULL) receives a malloc'd array of them.
+ */
+GORO_API int goro_leakprof_find(goro_leaked **out);
+/* Leaked goroutines found by the last detection run (Go's Count()). */
+GORO_API int goro_leakprof_count(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* GORO_H */

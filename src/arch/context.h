@@ -1,0 +1,38 @@
+/*
+ * context.h — the architecture layer: switching between stacks.
+ *
+ * A parked context is nothing but a stack pointer: goro__ctx_switch pushes
+ * the callee-saved registers (and the FP control words) on the old stack,
+ * stores the stack pointer, loads the new one and pops the same frame.
+ * Everything the leak detector and the unwinder need is therefore on the
+ * parked goroutine's own stack, at the saved stack pointer (see
+ * goro__ctx_regs).  One implementation per architecture: switch_<arch>.S.
+ */
+#ifndef GORO_ARCH_CONTEXT_H
+#define GORO_ARCH_CONTEXT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "trace/trace.h"
+
+#define GORO_HIDDEN_ARCH __attribute__((visibility("hidden")))
+
+/* Saves the current context's sp in *save_sp and resumes the context whose
+ * sp is new_sp. Returns when something switches back to *save_sp. */
+GORO_HIDDEN_ARCH void goro__ctx_switch(void **save_sp, void *new_sp);
+
+/*
+ * Builds the initial frame of a new context on the stack whose highest
+ * usable address is top (16-byte aligned).  The first switch to the
+ * returned sp calls entry(arg) on that stack; entry must never return.
+ */
+GORO_HIDDEN_ARCH void *goro__ctx_init(void *top, void (*entry)(void *), void *arg);
+
+/* The registers a parked context saved, read from its stack. */
+GORO_HIDDEN_ARCH void goro__ctx_regs(const void *sp, struct goro_regs *out);
+
+/* Size of the frame goro__ctx_switch leaves at a parked sp. */
+#define GORO_CTX_FRAME_SIZE 64
+
+#endif /* GORO_ARCH_CONTEXT_H */

@@ -1,0 +1,50 @@
+/*
+ * context_x86_64.c — the C half of the x86-64 context layer: the initial
+ * frame of a new context and reading the registers of a parked one.  The
+ * layout is the one switch_x86_64.S documents.
+ */
+#include <string.h>
+
+#include "arch/context.h"
+
+extern void goro__ctx_start(void) __attribute__((visibility("hidden")));
+
+enum { MXCSR_DEFAULT = 0x1f80, X87CW_DEFAULT = 0x037f };
+
+void *goro__ctx_init(void *top, void (*entry)(void *), void *arg)
+{
+	/*
+	 * After goro__ctx_switch's final `ret` pops the resume address, rsp is
+	 * top - 8 - 8... we want goro__ctx_start to begin with rsp % 16 == 0 so
+	 * that its `call` gives the entry function the ABI's rsp % 16 == 8.
+	 * Leave one zero word above as a fake return address for unwinders.
+	 */
+	uintptr_t t = (uintptr_t)top & ~(uintptr_t)15;
+	uint64_t *sp = (uint64_t *)(t - 16); /* sp after ret: 16-aligned */
+	sp[0] = 0;                           /* fake caller pc */
+	sp[1] = 0;
+	sp -= 8;
+	uint32_t ctl[2] = { MXCSR_DEFAULT, X87CW_DEFAULT };
+	memcpy(&sp[0], ctl, sizeof ctl);
+	sp[1] = 0;                     /* r15 */
+	sp[2] = 0;                     /* r14 */
+	sp[3] = (uint64_t)arg;         /* r13 */
+	sp[4] = (uint64_t)entry;       /* r12 */
+	sp[5] = 0;                     /* rbx */
+	sp[6] = 0;                     /* rbp */
+	sp[7] = (uint64_t)goro__ctx_start;
+	return sp;
+}
+
+void goro__ctx_regs(const void *sp, struct goro_regs *out)
+{
+	const uint64_t *f = sp;
+	out->r15 = f[1];
+	out->r14 = f[2];
+	out->r13 = f[3];
+	out->r12 = f[4];
+	out->rbx = f[5];
+	out->rbp = f[6];
+	out->rip = f[7];
+	out->rsp = (uintptr_t)sp + GORO_CTX_FRAME_SIZE;
+}

@@ -1,0 +1,133 @@
+/*
+ * gsnap.c — goroutine records -> goro_gsnap, the formats' input.
+ *
+ * Reading a parked goroutine's stack is only safe while it cannot resume:
+ * the callers arrange that (all workers idle for the deadlock report, the
+ * world stopped for dumps and profiles, or the goroutine is the caller).
+ */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "arch/context.h"
+#include "sched/gsnap.h"
+#include "sched/sched_internal.h"
+#include "trace/trace.h"
+
+static void fill_state(struct goro_gsnap *s, const struct goro_g *g)
+{
+	int st = atomic_load(&g->state);
+	const char *text = st == G_RUNNING ? "running" : st == G_RUNNABLE ? "runnable"
+	                 : st == G_WAITING ? goro__wait_reason_str(g->wait_reason)
+	                                   : "dead";
+	snprintf(s->state, sizeof s->state, "%s", text);
+	if (st == G_WAITING && g->wait_since) {
+		int64_t mins = (goro__nanotime() - g->wait_since) / (60 * GORO_SECOND);
+		s->wait_minutes = mins > 0 ? mins : 0;
+	}
+}
+
+void goro__gsnap_fill(struct goro_gsnap *s, struct goro_g *g, bool is_current)
+{
+	memset(s, 0, sizeof *s);
+	s->id = g->id;
+	s->parent_id = g->parent_id;
+	s->create_pc = (uintptr_t)g->create_pc;
+	s->durable = g->durable;
+	s->leaked = g->leaked;
+	fill_state(s, g);
+	if (is_current) {
+		s->npcs = goro__unwind_here(s->pcs, GORO_MAX_FRAMES, 1, &s->truncated);
+	} else if (!g->started || !g->sp) {
+		/* Not yet started: Go shows the function it will run. */
+		s->pcs[0] = (uintptr_t)g->fn;
+		s->npcs = 1;
+	} else if (atomic_load(&g->state) != G_RUNNING) {
+		goro__wait_off_cpu(g);
+		struct goro_regs regs;
+		goro__ctx_regs(g->sp, &regs);
+		s->npcs = goro__unwind_regs(&regs, s->pcs, GORO_MAX_FRAMES, &s->truncated);
+	}
+}
+
+struct collect {
+	struct goro_g **a;
+	int n, cap;
+	bool oom;
+};
+
+static void collect_one(struct goro_g *g, void *arg)
+{
+	struct collect *c = arg;
+	if (c->n == c->cap) {
+		int cap = c->cap ? c->cap * 2 : 256;
+		struct goro_g **a = realloc(c->a, (size_t)cap * sizeof *a);
+		if (!a) {
+			c->oom = true;
+			return;
+		}
+		c->a = a;
+		c->cap = cap;
+	}
+	c->a[c->n++] = g;
+}
+
+static int by_id(const void *a, const void *b)
+{
+	const struct goro_g *x = *(struct goro_g *const *)a, *y = *(struct goro_g *const *)b;
+	return (x->id > y->id) - (x->id < y->id);
+}
+
+struct goro_g **goro__allg_collect(int *n)
+{
+	struct collect c = { 0 };
+	goro__for_each_g(collect_one, &c);
+	if (c.n > 1)
+		qsort(c.a, (size_t)c.n, sizeof *c.a, by_id);
+	*n = c.n;
+	return c.a;
+}
+
+struct goro_gsnap *goro__gsnap_all(int *n)
+{
+	int ng;
+	struct goro_g **gs = goro__allg_collect(&ng);
+	struct goro_gsnap *snaps = calloc((size_t)(ng ? ng : 1), sizeof *snaps);
+	if (!snaps) {
+		free(gs);
+		*n = 0;
+		return NULL;
+	}
+	struct goro_g *self = goro__getg();
+	for (int i = 0; i < ng; i++)
+		goro__gsnap_fill(&snaps[i], gs[i], gs[i] == self);
+	free(gs);
+	*n = ng;
+	return snaps;
+}
+
+void goro__dump_all(FILE *out)
+{
+	int n;
+	struct goro_gsnap *s = goro__gsnap_all(&n);
+	if (s)
+		goro__fmt_debug2(out, s, n);
+	free(s);
+}
+
+void goro__print_current_stack(FILE *out)
+{
+	struct goro_g *g = goro__sched.started ? goro__getg() : NULL;
+	if (!g) {
+		fputs("(no goroutine)\n", out);
+		return;
+	}
+	struct goro_gsnap *s = malloc(sizeof *s);
+	if (!s)
+		return;
+	goro__gsnap_fill(s, g, true);
+	snprintf(s->state, sizeof s->state, "running");
+	goro__fmt_goroutine(out, s);
+	free(s);
+}

@@ -1,0 +1,65 @@
+/*
+ * runq.h — intrusive FIFO of goroutines (linked through g->schedlink) and
+ * the lock-free inbox push.  The FIFO has no lock of its own: its owner
+ * (a worker's thread, or whoever holds newq_lock) guarantees exclusion.
+ */
+#ifndef GORO_RUNQ_H
+#define GORO_RUNQ_H
+
+#include "sched/sched.h"
+
+static inline void goro__gq_push(struct goro_gqueue *q, struct goro_g *g)
+{
+	g->schedlink = NULL;
+	if (q->tail)
+		q->tail->schedlink = g;
+	else
+		q->head = g;
+	q->tail = g;
+}
+
+static inline struct goro_g *goro__gq_pop(struct goro_gqueue *q)
+{
+	struct goro_g *g = q->head;
+	if (g) {
+		q->head = g->schedlink;
+		if (!q->head)
+			q->tail = NULL;
+		g->schedlink = NULL;
+	}
+	return g;
+}
+
+/* Multi-producer push; only the owner takes (goro__inbox_take_all). */
+static inline void goro__inbox_push(struct goro_worker *w, struct goro_g *g)
+{
+	struct goro_g *old = atomic_load_explicit(&w->inbox, memory_order_relaxed);
+	do {
+		g->schedlink = old;
+	} while (!atomic_compare_exchange_weak_explicit(&w->inbox, &old, g,
+	                                                memory_order_release,
+	                                                memory_order_relaxed));
+}
+
+/* Moves the whole inbox, oldest first, to the tail of w->runq. */
+static inline bool goro__inbox_drain(struct goro_worker *w)
+{
+	if (!atomic_load_explicit(&w->inbox, memory_order_relaxed))
+		return false;
+	struct goro_g *g = atomic_exchange_explicit(&w->inbox, NULL, memory_order_acquire);
+	struct goro_g *rev = NULL;
+	while (g) { /* the stack is newest-first: reverse it */
+		struct goro_g *n = g->schedlink;
+		g->schedlink = rev;
+		rev = g;
+		g = n;
+	}
+	while (rev) {
+		struct goro_g *n = rev->schedlink;
+		goro__gq_push(&w->runq, rev);
+		rev = n;
+	}
+	return true;
+}
+
+#endif /* GORO_RUNQ_H */

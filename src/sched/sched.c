@@ -1,0 +1,199 @@
+/*
+ * sched.c — choosing what runs next, switching to it, park and ready.
+ * The queues and their rules are described in sched.h.
+ */
+#define _GNU_SOURCE
+#include <stdlib.h>
+#include <time.h>
+
+#include "arch/context.h"
+#include "sched/fiber.h"
+#include "sched/runq.h"
+#include "sched/sched.h"
+#include "synctest/bubble.h"
+
+/* Every FAIRNESS_TICK schedules, look at the inbox, newq and timers before
+ * the local run queue, so two goroutines ping-ponging cannot starve them. */
+enum { FAIRNESS_TICK = 61 };
+
+
+static int64_t coarse_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Releases what the previous context could not release while on it. */
+static void after_switch(struct goro_worker *w)
+{
+	/* The previous goroutine's registers are saved now: others may read
+	 * its stack or free it (goro__wait_off_cpu). */
+	atomic_store_explicit(&w->prev->on_cpu, false, memory_order_release);
+	struct goro_g *dead = w->dead;
+	if (dead) {
+		w->dead = NULL;
+		goro__fiber_destroy(dead);
+		goro__stack_put(&w->stacks, dead->stack);
+	}
+}
+
+GORO_HIDDEN void goro__report_overflow(struct goro_g *g, const char *how);
+
+static GORO_NORETURN void stack_overflow(struct goro_g *g)
+{
+	goro__report_overflow(g, "canary at the stack's end overwritten");
+	abort();
+}
+
+static void switch_to(struct goro_worker *w, struct goro_g *cur, struct goro_g *next,
+                      bool dying)
+{
+	if (cur->stack && !goro__stack_canary_ok(cur))
+		stack_overflow(cur);
+	w->curg = next;
+	if (!next->started) {
+		next->started = true;
+		next->w = w;
+	}
+	atomic_store_explicit(&next->state, G_RUNNING, memory_order_relaxed);
+	atomic_store_explicit(&next->on_cpu, true, memory_order_relaxed);
+	w->prev = cur;
+	goro__fiber_before(cur, next, dying);
+	goro__ctx_switch(&cur->sp, next->sp);
+	goro__fiber_after(cur, false);
+	after_switch(w);
+}
+
+void goro__switch_first(struct goro_worker *w, struct goro_g *self)
+{
+	goro__fiber_after(self, true);
+	after_switch(w);
+}
+
+static struct goro_g *newq_pop(struct goro_worker *w)
+{
+	if (atomic_load_explicit(&w->newq_len, memory_order_relaxed) == 0)
+		return NULL;
+	goro__spin_lock(&w->newq_lock);
+	struct goro_g *g = goro__gq_pop(&w->newq);
+	if (g)
+		atomic_fetch_sub_explicit(&w->newq_len, 1, memory_order_relaxed);
+	goro__spin_unlock(&w->newq_lock);
+	return g;
+}
+
+/* The next goroutine of this worker, or NULL: then the caller goes to g0. */
+static struct goro_g *find_runnable(struct goro_worker *w)
+{
+	if (unlikely(++w->tick % FAIRNESS_TICK == 0)) {
+		goro__run_timers(w);
+		goro__inbox_drain(w);
+		struct goro_g *g = newq_pop(w);
+		if (g)
+			return g;
+	}
+	struct goro_g *g = goro__gq_pop(&w->runq);
+	if (g)
+		return g;
+	if (goro__inbox_drain(w))
+		return goro__gq_pop(&w->runq);
+	return newq_pop(w);
+}
+
+void goro__set_waiting(struct goro_g *g, int reason)
+{
+	g->wait_reason = (uint8_t)reason;
+	g->wait_since = coarse_now();
+	atomic_store_explicit(&g->state, G_WAITING, memory_order_release);
+}
+
+/* Switch away from the current goroutine to whatever runs next here. */
+static void schedule_away(struct goro_worker *w, struct goro_g *g)
+{
+	struct goro_g *next = find_runnable(w);
+	if (next == g) { /* readied before we left: keep running */
+		atomic_store_explicit(&g->state, G_RUNNING, memory_order_relaxed);
+		return;
+	}
+	switch_to(w, g, next ? next : &w->g0, false);
+}
+
+GORO_HIDDEN void goro__foreign_park(struct goro_g *g);
+GORO_HIDDEN void goro__foreign_wake(struct goro_g *g);
+
+void goro__park(void)
+{
+	struct goro_g *g = goro__getg();
+	if (unlikely(g->foreign)) {
+		goro__foreign_park(g);
+		return;
+	}
+	if (g->bubble)
+		goro__bubble_on_park(g);
+	schedule_away(goro__curw(), g);
+	g->wait_reason = WR_NONE;
+	g->durable = false;
+}
+
+void goro__ready(struct goro_g *g)
+{
+	atomic_store_explicit(&g->state, G_RUNNABLE, memory_order_release);
+	if (g->bubble)
+		goro__bubble_on_ready(g);
+	if (unlikely(g->foreign)) {
+		goro__foreign_wake(g);
+		return;
+	}
+	struct goro_worker *home = g->w;
+	if (home == goro__curw()) {
+		goro__gq_push(&home->runq, g);
+		return;
+	}
+	goro__inbox_push(home, g);
+	goro__worker_wake(home);
+}
+
+void goro_yield(void)
+{
+	struct goro_g *g = goro__getg();
+	if (g->foreign) {
+		sched_yield();
+		return;
+	}
+	struct goro_worker *w = goro__curw();
+	struct goro_g *next = find_runnable(w);
+	if (!next)
+		return;
+	atomic_store_explicit(&g->state, G_RUNNABLE, memory_order_relaxed);
+	goro__gq_push(&w->runq, g);
+	switch_to(w, g, next, false);
+}
+
+/* The current goroutine has finished: switch away for good.  Its stack
+ * is released by the next context (never goroutine 1's native stack). */
+void goro__switch_dead(struct goro_worker *w, struct goro_g *g)
+{
+	if (g->stack)
+		w->dead = g;
+	struct goro_g *next = find_runnable(w);
+	switch_to(w, g, next ? next : &w->g0, true);
+	__builtin_unreachable();
+}
+
+/* Runs `next` from the scheduler context g0. */
+void goro__run_from_g0(struct goro_worker *w, struct goro_g *next)
+{
+	switch_to(w, &w->g0, next, false);
+}
+
+struct goro_g *goro__find_runnable(struct goro_worker *w)
+{
+	return find_runnable(w);
+}
+
+void goro__wait_off_cpu(struct goro_g *g)
+{
+	while (atomic_load_explicit(&g->on_cpu, memory_order_acquire))
+		sched_yield();
+}

@@ -1,0 +1,140 @@
+/*
+ * sched.h — workers, run queues, park and ready.
+ *
+ * M:N with pinning: GORO_MAXPROCS worker threads; worker 0 is the thread
+ * that loaded goro (it runs goroutine 1, the program's main, on its own
+ * stack).  A goroutine runs only on its home worker once started, because
+ * C code caches thread-local addresses (errno, _Thread_local) across calls:
+ * migrating in mid-function would write another thread's state.
+ *
+ * Queues of a worker w:
+ *   runq    started goroutines ready to run.  Only w's thread touches it.
+ *   inbox   goroutines readied by other threads, and new goroutines handed
+ *           to w.  Lock-free LIFO push by anyone; w takes all at once
+ *           (exchange), which is ABA-free.  Reversed into FIFO order.
+ *   newq    not-yet-started goroutines created on w.  Spinlocked, because
+ *           idle workers steal from it (a goroutine may move only before
+ *           its first instruction).
+ *
+ * Sleeping: an idle worker blocks in epoll_wait on its own epoll set (its
+ * eventfd for wake-ups, later its netpoller fds), with a timeout at its
+ * earliest timer.  `sleeping` is the handshake: a waker that pushes work
+ * and then sees sleeping==1 claims it (1 -> 0) and writes the eventfd; the
+ * worker sets sleeping=1 *before* its last look at the queues, so a push
+ * is never missed.
+ *
+ * Global deadlock: when the last worker goes idle with no runnable
+ * goroutine, no pending timer, no I/O or offloaded call in flight and no
+ * foreign thread able to call in, Go's "all goroutines are asleep" fires.
+ * That check runs under sched.lock, which every idle transition takes.
+ */
+#ifndef GORO_SCHED_H
+#define GORO_SCHED_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sys/types.h>
+
+#include "sched/g.h"
+#include "sched/spinlock.h"
+#include "sched/stack.h"
+#include "time/rtimer.h"
+
+struct goro_gqueue {
+	struct goro_g *head, *tail;
+};
+
+struct goro_worker {
+	int id;
+	pthread_t thread;
+	pid_t tid;
+	struct goro_g *curg;          /* what this thread is running */
+	struct goro_g g0;             /* the scheduler context */
+	struct goro_gqueue runq;      /* owner only */
+	_Atomic(struct goro_g *) inbox;
+	goro_spinlock newq_lock;
+	struct goro_gqueue newq;
+	atomic_int newq_len;
+	atomic_int sleeping;          /* 1 while (about to be) in epoll_wait */
+	int epfd, evfd;
+	uint32_t tick;
+	struct goro_stack_cache stacks;
+	struct goro_g *dead;          /* exited goroutine whose stack to free */
+	struct goro_g *prev;          /* what ran before the last switch */
+	struct goro_timerheap timers;
+	char *g0_stack;               /* worker 0 only: g0's own stack */
+	size_t g0_stack_size;
+	char *sigstack;               /* alternate signal stack (overflow report) */
+	char *thread_stack_lo, *thread_stack_hi; /* native stack bounds */
+};
+
+struct goro_sched {
+	int nworkers;
+	struct goro_worker *workers;
+	pthread_mutex_t lock;         /* idle accounting, deadlock check */
+	int nidle;
+	atomic_long ngoroutines;      /* live goroutines, goroutine 1 included */
+	atomic_llong next_id;
+	atomic_long nio;              /* goroutines parked on I/O or offload */
+	atomic_int nforeign;          /* foreign threads that may call in */
+	atomic_bool main_exited;      /* goroutine 1 called goro_exit */
+	atomic_uint spawn_rr;         /* round robin for foreign spawns */
+	atomic_bool started;
+};
+
+GORO_HIDDEN extern struct goro_sched goro__sched;
+
+/* The calling thread's worker (NULL on a foreign thread). */
+GORO_HIDDEN struct goro_worker *goro__curw(void);
+/* The calling goroutine (a foreign thread gets a record on first use). */
+GORO_HIDDEN struct goro_g *goro__getg(void);
+/* A token unique to the calling thread. */
+GORO_HIDDEN void *goro__thread_token(void);
+/* Starts the runtime if it is not running (constructor does it early). */
+GORO_HIDDEN void goro__ensure_init(void);
+
+/*
+ * Parking protocol:
+ *   lock(object); enqueue waiter; goro__set_waiting(g, reason);
+ *   unlock(object); goro__park();
+ * A waker, holding the object's lock, dequeues the waiter and calls
+ * goro__ready(g) (it may also call it after unlocking, but must set the
+ * state first: see g.h).  goro__park returns once readied.
+ * Because only g's home worker ever runs g, a wake-up that lands between
+ * unlock and park simply finds g in its own run queue: no lost wake-up,
+ * no need to hand the unlock to the scheduler as Go does.
+ */
+GORO_HIDDEN void goro__set_waiting(struct goro_g *g, int reason);
+GORO_HIDDEN void goro__park(void);
+GORO_HIDDEN void goro__ready(struct goro_g *g);
+
+/* Waits until a goroutine that is not running any more has finished
+ * switching away (its saved registers and stack are then stable). */
+GORO_HIDDEN void goro__wait_off_cpu(struct goro_g *g);
+
+/* Starts a goroutine; create_pc is the caller's return address. */
+GORO_HIDDEN int64_t goro__spawn(goro_fn fn, const void *arg, size_t argsize,
+                                size_t stack_size, void *create_pc);
+GORO_HIDDEN int64_t goro__spawn_in(goro_fn fn, const void *arg, size_t argsize,
+                                   struct goro_bubble *b, void *create_pc);
+GORO_HIDDEN GORO_NORETURN void goro__g_exit(void);
+
+/* Runs the worker's due timers (scheduler and slow paths). */
+GORO_HIDDEN void goro__run_timers(struct goro_worker *w);
+/* Wakes w if it sleeps (e.g. a new earliest timer). */
+GORO_HIDDEN void goro__worker_wake(struct goro_worker *w);
+
+/* Iterates all live goroutines (allg lock held during the walk). */
+GORO_HIDDEN void goro__for_each_g(void (*fn)(struct goro_g *g, void *arg), void *arg);
+/* Goroutine 1's record. */
+GORO_HIDDEN struct goro_g *goro__main_g(void);
+
+/* Hooks for later subsystems (NULL when absent). */
+struct epoll_event;
+GORO_HIDDEN extern void (*goro__netpoll_hook)(struct goro_worker *w,
+                                              struct epoll_event *ev, int n);
+
+/* Fatal report of a global deadlock (Go's text), exits with status 2. */
+GORO_HIDDEN GORO_NORETURN void goro__deadlock(const char *why);
+
+#endif /* GORO_SCHED_H */

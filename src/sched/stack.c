@@ -1,0 +1,279 @@
+/*
+ * stack.c — allocation, pooling and protection of goroutine stacks.
+ * See stack.h for the layout and the guard-page budget.
+ *
+ * Pools: each worker caches up to CACHE_MAX free stacks of the default size
+ * without locking; beyond that, and for other sizes, stacks go to a global
+ * pool per size (pool_lock).  Stacks past POOL_CLEAN_AFTER in a global pool
+ * are madvise'd, returning their pages to the OS while keeping the address
+ * range (and the record on the top page) for reuse.  Mappings are carved
+ * from slabs of SLAB_STACKS stacks so that a million stacks cost a few
+ * thousand mappings, not a million.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "sched/spinlock.h"
+#include "sched/stack.h"
+
+enum {
+	CACHE_MAX = 256,
+	POOL_CLEAN_AFTER = 4096,
+	SLAB_STACKS = 256,
+	NSIZES = 8, /* distinct stack sizes with a pool */
+};
+
+#define DEFAULT_STACK_SIZE ((size_t)64 * 1024)
+#define MIN_STACK_SIZE ((size_t)16 * 1024)
+#define CANARY_SEED 0x676f726f5f73746bULL /* "goro_stk" */
+
+struct stack_pool {
+	size_t size;
+	struct goro_stack *free;
+	long nfree;
+	char *slab_next, *slab_end; /* uncarved rest of the current slab */
+};
+
+static goro_spinlock pool_lock;
+static struct stack_pool pools[NSIZES];
+static size_t page_size;
+static size_t default_size;
+static atomic_long guards_left;
+
+static size_t round_up(size_t n, size_t a)
+{
+	return (n + a - 1) / a * a;
+}
+
+/* GORO_STACK_SIZE accepts bytes with an optional K/M suffix. */
+static size_t parse_size(const char *s)
+{
+	char *end;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (end == s)
+		return 0;
+	if (*end == 'k' || *end == 'K')
+		v <<= 10;
+	else if (*end == 'm' || *end == 'M')
+		v <<= 20;
+	return (size_t)v;
+}
+
+/*
+ * Guard budget: leave room for everything else the process maps (the
+ * heap, libraries, thread stacks, slabs).  Each guard costs two mapping
+ * entries (it splits one mapping into three).
+ */
+static long guard_budget(void)
+{
+	long max_maps = 65530;
+	FILE *f = fopen("/proc/sys/vm/max_map_count", "r");
+	if (f) {
+		if (fscanf(f, "%ld", &max_maps) != 1)
+			max_maps = 65530;
+		fclose(f);
+	}
+	long budget = (max_maps - 30000) / 2;
+	const char *env = getenv("GORO_STACK_GUARDS");
+	if (env)
+		budget = atol(env);
+	return budget > 0 ? budget : 0;
+}
+
+void goro__stack_init(void)
+{
+	page_size = (size_t)sysconf(_SC_PAGESIZE);
+	default_size = DEFAULT_STACK_SIZE;
+	const char *env = getenv("GORO_STACK_SIZE");
+	if (env && parse_size(env))
+		default_size = parse_size(env);
+	if (default_size < MIN_STACK_SIZE)
+		default_size = MIN_STACK_SIZE;
+	default_size = round_up(default_size, page_size);
+	atomic_store(&guards_left, guard_budget());
+}
+
+size_t goro__stack_default_size(void)
+{
+	return default_size;
+}
+
+long goro__stack_guards_left(void)
+{
+	return atomic_load(&guards_left);
+}
+
+char *goro__stack_lo(struct goro_stack *s)
+{
+	return s->base + (s->guarded ? page_size : 0);
+}
+
+/* Caller holds pool_lock. */
+static struct stack_pool *pool_for(size_t size)
+{
+	for (int i = 0; i < NSIZES; i++) {
+		if (pools[i].size == size)
+			return &pools[i];
+		if (pools[i].size == 0) {
+			pools[i].size = size;
+			return &pools[i];
+		}
+	}
+	return NULL; /* too many distinct sizes: map each one directly */
+}
+
+static void try_guard(struct goro_stack *s)
+{
+	if (atomic_fetch_sub(&guards_left, 1) <= 0) {
+		atomic_fetch_add(&guards_left, 1);
+		return;
+	}
+	if (mprotect(s->base, page_size, PROT_NONE) == 0)
+		s->guarded = true;
+	else
+		atomic_fetch_add(&guards_left, 1);
+}
+
+static struct goro_stack *init_mapping(char *base, size_t size)
+{
+	struct goro_stack_top *top = (struct goro_stack_top *)(base + size) - 1;
+	struct goro_stack *s = &top->st;
+	s->base = base;
+	s->size = size;
+	s->guarded = false;
+	s->clean = true;
+	s->next = NULL;
+	try_guard(s);
+	return s;
+}
+
+static char *map_region(size_t bytes)
+{
+	void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+	               MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+/* Caller holds pool_lock. */
+static struct goro_stack *carve(struct stack_pool *p)
+{
+	if (p->slab_next == p->slab_end) {
+		char *slab = map_region(p->size * SLAB_STACKS);
+		if (!slab)
+			return NULL;
+		p->slab_next = slab;
+		p->slab_end = slab + p->size * SLAB_STACKS;
+	}
+	char *base = p->slab_next;
+	p->slab_next += p->size;
+	return init_mapping(base, p->size);
+}
+
+static struct goro_stack *pool_get(size_t size)
+{
+	goro__spin_lock(&pool_lock);
+	struct stack_pool *p = pool_for(size);
+	struct goro_stack *s = NULL;
+	if (p && p->free) {
+		s = p->free;
+		p->free = s->next;
+		p->nfree--;
+	} else if (p) {
+		s = carve(p);
+	}
+	goro__spin_unlock(&pool_lock);
+	if (!p) {
+		char *base = map_region(size);
+		s = base ? init_mapping(base, size) : NULL;
+	}
+	return s;
+}
+
+/* Returns the pages below the record's page to the OS. */
+static void clean(struct goro_stack *s)
+{
+	char *lo = goro__stack_lo(s);
+	char *top_page = (char *)((uintptr_t)goro__stack_top(s) & ~(page_size - 1));
+	if (top_page > lo)
+		madvise(lo, (size_t)(top_page - lo), MADV_DONTNEED);
+	s->clean = true;
+}
+
+static void pool_put(struct goro_stack *s)
+{
+	goro__spin_lock(&pool_lock);
+	struct stack_pool *p = pool_for(s->size);
+	long nfree = p ? p->nfree : 0;
+	goro__spin_unlock(&pool_lock);
+	if (!p) {
+		munmap(s->base, s->size);
+		return;
+	}
+	/* Clean before publishing: once in the pool another thread may take it.
+	 * nfree may be stale by then; that only moves the threshold a little. */
+	if (nfree >= POOL_CLEAN_AFTER && !s->clean)
+		clean(s);
+	goro__spin_lock(&pool_lock);
+	s->next = p->free;
+	p->free = s;
+	p->nfree++;
+	goro__spin_unlock(&pool_lock);
+}
+
+struct goro_stack *goro__stack_get(struct goro_stack_cache *c, size_t size)
+{
+	size = size ? round_up(size, page_size) : default_size;
+	if (size < MIN_STACK_SIZE)
+		size = MIN_STACK_SIZE;
+	if (c && size == default_size && c->head) {
+		struct goro_stack *s = c->head;
+		c->head = s->next;
+		c->count--;
+		return s;
+	}
+	struct goro_stack *s = pool_get(size);
+	if (s)
+		s->clean = false;
+	return s;
+}
+
+void goro__stack_put(struct goro_stack_cache *c, struct goro_stack *s)
+{
+	if (c && s->size == default_size && c->count < CACHE_MAX) {
+		s->next = c->head;
+		c->head = s;
+		c->count++;
+		return;
+	}
+	pool_put(s);
+}
+
+static uint64_t canary_for(const struct goro_g *g)
+{
+	return CANARY_SEED ^ (uint64_t)(uintptr_t)g->stack_lo;
+}
+
+void goro__stack_set_canary(struct goro_g *g)
+{
+	memcpy(g->stack_lo, &(uint64_t){ canary_for(g) }, sizeof(uint64_t));
+}
+
+bool goro__stack_canary_ok(const struct goro_g *g)
+{
+	uint64_t v;
+	memcpy(&v, g->stack_lo, sizeof v);
+	return v == canary_for(g);
+}
+
+bool goro__stack_is_guard_addr(const struct goro_g *g, const void *addr)
+{
+	if (!g->stack || !g->stack->guarded)
+		return false;
+	const char *a = addr;
+	return a >= g->stack->base && a < g->stack->base + page_size;
+}

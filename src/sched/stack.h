@@ -1,0 +1,77 @@
+/*
+ * stack.h — goroutine stacks: mmap'd, pooled, guarded while the kernel's
+ * mapping budget allows, canary-checked always.
+ *
+ * Layout of one stack mapping (addresses grow to the right):
+ *
+ *   base                                                         base+size
+ *   | guard page? | canary | ...usable stack... | goro_stack_top record |
+ *                 ^stack_lo                     ^stack_hi
+ *
+ * The record at the top holds the goroutine record (struct goro_g) and the
+ * pool bookkeeping, so starting a goroutine is one pool pop.  Returning a
+ * stack to the OS (madvise) never touches the top page, so a pooled stack
+ * keeps its record.
+ *
+ * Why not a guard page per stack: every mprotect'ed page splits a mapping,
+ * and Linux caps a process at vm.max_map_count (65530 by default) mappings;
+ * one guard per stack is what stops libdill at 32,753 coroutines.  goro
+ * guards stacks while a budget derived from max_map_count lasts, then
+ * relies on the canary word at stack_lo, checked at every switch away
+ * from the goroutine.
+ */
+#ifndef GORO_STACK_H
+#define GORO_STACK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "sched/g.h"
+
+struct goro_stack {
+	char *base;               /* start of the mapping */
+	size_t size;              /* whole mapping */
+	bool guarded;             /* first page is PROT_NONE */
+	bool clean;               /* pages below the top were madvised away */
+	struct goro_stack *next;  /* pool link while free */
+};
+
+struct goro_stack_top {
+	struct goro_g g;
+	struct goro_stack st;
+};
+
+/* Per-worker cache of free default-size stacks (owner thread only). */
+struct goro_stack_cache {
+	struct goro_stack *head;
+	int count;
+};
+
+GORO_HIDDEN void goro__stack_init(void);
+GORO_HIDDEN size_t goro__stack_default_size(void);
+/* A stack of at least size bytes (0 = default), or NULL when out of memory. */
+GORO_HIDDEN struct goro_stack *goro__stack_get(struct goro_stack_cache *c, size_t size);
+GORO_HIDDEN void goro__stack_put(struct goro_stack_cache *c, struct goro_stack *s);
+
+static inline struct goro_stack_top *goro__stack_top(struct goro_stack *s)
+{
+	return (struct goro_stack_top *)(s->base + s->size) - 1;
+}
+
+/* Usable range of a stack. */
+GORO_HIDDEN char *goro__stack_lo(struct goro_stack *s);
+static inline char *goro__stack_hi(struct goro_stack *s)
+{
+	return (char *)goro__stack_top(s);
+}
+
+/* The canary word: written at stack_lo, checked at every switch. */
+GORO_HIDDEN void goro__stack_set_canary(struct goro_g *g);
+GORO_HIDDEN bool goro__stack_canary_ok(const struct goro_g *g);
+/* The guard page containing addr, if addr is in a guarded stack's guard. */
+GORO_HIDDEN bool goro__stack_is_guard_addr(const struct goro_g *g, const void *addr);
+
+/* Counts for the README's promises and the tests. */
+GORO_HIDDEN long goro__stack_guards_left(void);
+
+#endif /* GORO_STACK_H */

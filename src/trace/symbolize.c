@@ -1,0 +1,237 @@
+/*
+ * symbolize.c — program counter -> function, file:line, module (libdw).
+ *
+ * One Dwfl session describes the process's modules (from /proc/self/maps)
+ * and loads each module's symbol table and DWARF lazily, on the first pc
+ * that falls in it.  Results are cached per pc forever: dumping 100,000
+ * goroutines parked at the same few call sites costs one DWARF lookup per
+ * distinct pc and a hash probe for the rest.
+ *
+ * Locking: the Dwfl session lock (dwfl_session.h) guards the cache and the
+ * interner too.  Lookups allocate, so callers must not hold a lock the
+ * allocator might need (see trace.h: never while the world is stopped).
+ *
+ * Staleness: a module dlclose'd and replaced by another at the same address
+ * keeps its old cached names.  Tolerated: goro's users do not unload code
+ * that goroutines still run.
+ */
+#include <dwarf.h>
+#include <elfutils/libdw.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "trace/dwfl_session.h"
+#include "trace/intern.h"
+#include "trace/srcpath.h"
+#include "trace/trace.h"
+
+/* One cache slot. pc == 0 marks an empty slot (0 is never looked up). */
+struct cached_sym {
+	uintptr_t pc;
+	bool known;
+	struct goro_sym sym;
+};
+
+/*
+ * Invariants: tab has cap slots (a power of two, or 0); len < cap / 2.
+ * Locking: the Dwfl session lock guards the cache (and the interner).
+ */
+static struct cached_sym *tab;
+static size_t cap, len;
+
+static const struct goro_sym unknown_sym = {
+	.func = "?", .file = "?", .line = 0, .entry = 0, .module = "?",
+	.internal = false,
+};
+
+/* ---- one lookup -------------------------------------------------------- */
+
+static bool has_prefix(const char *s, const char *prefix)
+{
+	return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+/*
+ * Frames hidden from dumps, as Go hides runtime.* and runtime.goexit:
+ * goro's own functions (goro_ API and goro__ internals, which include the
+ * context-switch trampoline) and the libc code below main() and below a
+ * thread's start routine.
+ */
+static bool is_internal(const char *func)
+{
+	static const char *const exact[] = {
+		"__libc_start_call_main", "_start", "clone", "clone3",
+		"start_thread",
+	};
+
+	if (has_prefix(func, "goro_") || has_prefix(func, "__libc_start_main"))
+		return true;
+	for (size_t i = 0; i < sizeof exact / sizeof exact[0]; i++)
+		if (strcmp(func, exact[i]) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Without libc's debug symbols its static functions have no name, and
+ * __libc_start_call_main (below every main) is one of them.  A nameless
+ * libc frame tells the reader nothing, so it is hidden too.
+ */
+static bool is_libc(const char *module)
+{
+	const char *base = strrchr(module, '/');
+
+	return has_prefix(base ? base + 1 : module, "libc.so");
+}
+
+static const char *intern_or(const char *s, const char *fallback)
+{
+	const char *p = s ? goro__intern(s) : NULL;
+	return p ? p : fallback;
+}
+
+/*
+ * The name a C programmer wrote: "memcpy@@GLIBC_2.14" loses its symbol
+ * version, "worker.constprop.0" / ".isra.0" / ".part.0" / ".cold" their
+ * compiler-clone suffix (no C identifier contains '.' or '@').  goleak's
+ * IgnoreTopFunction("worker") must match whatever the optimiser did.
+ */
+static const char *intern_func(const char *name)
+{
+	size_t n = strcspn(name, "@.");
+	const char *p = goro__intern_n(name, n > 0 ? n : strlen(name));
+	return p ? p : "?";
+}
+
+/*
+ * libdw finds a pc's compilation unit through .debug_aranges, which clang
+ * does not emit: then scan the module's units for the one covering pc.
+ */
+static Dwarf_Line *line_by_scan(Dwfl_Module *mod, uintptr_t pc,
+                                const char **comp_dir)
+{
+	Dwarf_Addr bias;
+	Dwarf_Die *cu = NULL;
+
+	while ((cu = dwfl_module_nextcu(mod, cu, &bias)) != NULL) {
+		if (dwarf_haspc(cu, pc - bias) <= 0)
+			continue;
+		Dwarf_Attribute attr;
+		*comp_dir = dwarf_formstring(dwarf_attr(cu, DW_AT_comp_dir,
+		                                        &attr));
+		return dwarf_getsrc_die(cu, pc - bias);
+	}
+	return NULL;
+}
+
+/* The file:line of pc, with the file made absolute (see srcpath.h). */
+static void lookup_line(Dwfl_Module *mod, uintptr_t pc, struct goro_sym *s)
+{
+	const char *file = NULL, *comp_dir = NULL;
+	int lineno = 0;
+	Dwfl_Line *line = dwfl_module_getsrc(mod, pc);
+
+	if (line != NULL) {
+		file = dwfl_lineinfo(line, NULL, &lineno, NULL, NULL, NULL);
+		comp_dir = dwfl_line_comp_dir(line);
+	} else {
+		Dwarf_Line *dl = line_by_scan(mod, pc, &comp_dir);
+		if (dl != NULL) {
+			file = dwarf_linesrc(dl, NULL, NULL);
+			dwarf_lineno(dl, &lineno);
+		}
+	}
+	if (file == NULL)
+		return;
+	char *path = goro__source_path(file, comp_dir);
+	s->file = intern_or(path ? path : file, "?");
+	s->line = lineno;
+	free(path);
+}
+
+/* Asks libdw; fills what it can.  True when the function is known. */
+static bool lookup(uintptr_t pc, struct goro_sym *s)
+{
+	*s = unknown_sym;
+	Dwfl_Module *mod = goro__dwfl_module(pc);
+	if (mod == NULL)
+		return false;
+	s->module = intern_or(dwfl_module_info(mod, NULL, NULL, NULL, NULL,
+	                                       NULL, NULL, NULL), "?");
+
+	GElf_Off off;
+	GElf_Sym elfsym;
+	const char *name = dwfl_module_addrinfo(mod, pc, &off, &elfsym, NULL,
+	                                        NULL, NULL);
+	if (name == NULL) {
+		s->internal = is_libc(s->module);
+		return false;
+	}
+	s->func = intern_func(name);
+	s->entry = pc - off;
+	s->internal = is_internal(s->func);
+	lookup_line(mod, pc, s);
+	return true;
+}
+
+/* ---- the cache --------------------------------------------------------- */
+
+static size_t slot_of(const struct cached_sym *t, size_t tcap, uintptr_t pc)
+{
+	/* Fibonacci hashing: pcs of one function share their high bits. */
+	size_t i = (size_t)((pc * 0x9e3779b97f4a7c15ull) >> 20) & (tcap - 1);
+
+	while (t[i].pc != 0 && t[i].pc != pc)
+		i = (i + 1) & (tcap - 1);
+	return i;
+}
+
+static bool grow(void)
+{
+	size_t ncap = cap ? cap * 2 : 1024;
+	struct cached_sym *ntab = calloc(ncap, sizeof *ntab);
+
+	if (ntab == NULL)
+		return false;
+	for (size_t i = 0; i < cap; i++)
+		if (tab[i].pc != 0)
+			ntab[slot_of(ntab, ncap, tab[i].pc)] = tab[i];
+	free(tab);
+	tab = ntab;
+	cap = ncap;
+	return true;
+}
+
+/* The cached entry for pc, computing it on a miss; NULL if out of memory
+ * (the caller then computes without caching). */
+static const struct cached_sym *cache_get(uintptr_t pc)
+{
+	if ((len + 1) * 2 > cap && !grow())
+		return NULL;
+	struct cached_sym *c = &tab[slot_of(tab, cap, pc)];
+	if (c->pc == 0) {
+		c->known = lookup(pc, &c->sym);
+		c->pc = pc;
+		len++;
+	}
+	return c;
+}
+
+bool goro__symbolize(uintptr_t pc, struct goro_sym *out)
+{
+	bool known = false;
+
+	*out = unknown_sym;
+	if (pc == 0)
+		return false;
+	goro__dwfl_lock();
+	const struct cached_sym *c = cache_get(pc);
+	if (c != NULL) {
+		*out = c->sym;
+		known = c->known;
+	} else {
+		known = lookup(pc, out);
+	}
+	goro__dwfl_unlock();
+	return known;
+}

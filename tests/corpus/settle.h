@@ -1,0 +1,20 @@
+/*
+ * settle.h — running a case and letting it come to rest.  All the corpus's
+ * timing assumptions live in settle.c.
+ */
+#ifndef GORO_TESTS_CORPUS_SETTLE_H
+#define GORO_TESTS_CORPUS_SETTLE_H
+
+#include <stdbool.h>
+
+#include "corpus.h"
+
+/* Runs c->run() in a goroutine of its own and waits for it to return;
+ * false if it has not returned after CORPUS_RUN_LIMIT. */
+bool corpus_run(const struct corpus_case *c);
+
+/* Waits until the number of goroutines stops changing, at most
+ * CORPUS_SETTLE_LIMIT: the case's goroutines have then exited or blocked. */
+void corpus_settle(void);
+
+#endif /* GORO_TESTS_CORPUS_SETTLE_H */
