@@ -268,12 +268,13 @@ Test(heap, marks_set_and_clear)
 
 Test(heap, a_reused_block_starts_unmarked)
 {
+	/* mark_clear skips free memory, so a block must not inherit the mark
+	 * of an earlier block on the same pages */
 	void *p = goro_malloc(5000000);
 	cr_assert(goro__heap_mark(p));
 	goro_free(p);
-	/* the freed block's pages may come back as the same block */
-	void *q = goro_malloc(5000000);
 	goro__heap_mark_clear();
+	void *q = goro_malloc(5000000);
 	cr_assert(!goro__heap_is_marked(q));
 	goro_free(q);
 }
@@ -516,6 +517,50 @@ Test(heap, blocks_freed_by_another_thread)
 	struct worker w = { .id = 99, .iters = 5000 };
 	churn(&w);
 	cr_assert(w.ok);
+}
+
+/*
+ * find and mark run lock-free while other threads allocate and free: the
+ * caller's own blocks are always answered exactly, and any other address
+ * is either not found or found inside the block reported.
+ */
+Test(heap, find_and_mark_while_other_threads_allocate)
+{
+	enum { T = 3, MINE = 64 };
+	pthread_t th[T];
+	struct worker w[T];
+	for (unsigned t = 0; t < T; t++) {
+		w[t] = (struct worker){ .id = t, .iters = 30000 };
+		pthread_create(&th[t], NULL, churn, &w[t]);
+	}
+	void *mine[MINE];
+	for (int i = 0; i < MINE; i++)
+		mine[i] = goro_malloc((size_t)(i + 1) * 97);
+	struct ranges r = { 0 };
+	goro__heap_for_each_arena(collect, &r);
+	uint32_t rng = 4242;
+	for (int round = 0; round < 20000; round++) {
+		int i = round % MINE;
+		size_t usable = goro__heap_usable_size(mine[i]);
+		expect_block((char *)mine[i] + round % usable, mine[i], usable);
+		goro__heap_mark(mine[i]);
+		cr_assert(goro__heap_is_marked(mine[i]));
+		/* a random address in the arena (it may have grown since) */
+		uintptr_t p = r.lo[0] + xorshift(&rng) % (r.hi[0] - r.lo[0]);
+		void *base;
+		size_t size;
+		if (goro__heap_find((void *)p, &base, &size))
+			cr_assert((uintptr_t)base <= p && p < (uintptr_t)base + size,
+			          "%#lx reported in block %p of %zu bytes", (unsigned long)p,
+			          base, size);
+		goro__heap_mark((void *)p);
+	}
+	for (unsigned t = 0; t < T; t++) {
+		pthread_join(th[t], NULL);
+		cr_assert(w[t].ok);
+	}
+	for (int i = 0; i < MINE; i++)
+		goro_free(mine[i]);
 }
 
 static void *short_lived(void *arg)

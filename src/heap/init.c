@@ -2,10 +2,16 @@
  * init.c — the heap's global state and its one-time set-up.
  *
  * Set-up runs on the first allocation of the process, which for the
- * malloc preload may come from the dynamic linker or libc before main:
- * it uses nothing that allocates (mmap, pthread mutexes and keys).  Only
- * pthread_atfork may allocate, so it is called after the heap is ready
- * and with no lock held; the allocation it makes then is an ordinary one.
+ * malloc preload may come from the dynamic linker or libc before main, so
+ * it uses nothing that allocates (mmap, pthread mutexes and keys).  It
+ * runs under pthread_once, which glibc restarts in a child forked while
+ * another thread was half-way through it (a plain mutex would stay locked
+ * there forever).
+ *
+ * The fork handlers are registered from a constructor: pthread_atfork may
+ * allocate (so not from inside the set-up), and a constructor runs before
+ * the program can start threads, so no fork can slip in between the heap
+ * becoming usable and its locks being protected.
  */
 #include "heap/heap_internal.h"
 
@@ -21,8 +27,7 @@ struct heap_region goro__heap_meta_region;
 _Atomic(struct heap_span *) *goro__heap_pagemap;
 _Atomic bool goro__heap_ready;
 
-static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
-static _Atomic bool atfork_registered;
+static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 
 /* Reserves the arena, its page map (a pointer per page) and the metadata
  * range (descriptors take at most ~9% of the arena, for 16-byte blocks). */
@@ -42,39 +47,40 @@ static bool reserve(size_t size)
 }
 
 /* A fork while another thread holds a heap lock would leave the child's
- * copy locked forever: hold them all across fork. */
+ * copy locked forever: hold them all across fork.  The child unlocks them
+ * too (rather than re-initialising): its only thread is the one that
+ * locked them, which keeps TSan's view of the locks consistent. */
 static void fork_prepare(void)
 {
 	goro__central_lock_all();
 	pthread_mutex_lock(&goro__pageheap_lock);
 }
 
-static void fork_parent(void)
+static void fork_release(void)
 {
 	pthread_mutex_unlock(&goro__pageheap_lock);
 	goro__central_unlock_all();
 }
 
-static void fork_child(void)
+static void init(void)
 {
-	pthread_mutex_init(&goro__pageheap_lock, NULL);
+	goro__heap_classes_init();
 	goro__central_init_locks();
+	goro__tcache_init();
+	/* On failure every allocation fails with ENOMEM. */
+	for (size_t size = ARENA_MAX; size >= ARENA_MIN; size /= 4)
+		if (reserve(size))
+			break;
+	HEAP_STORE_REL(&goro__heap_ready, true);
 }
 
 void goro__heap_init_slow(void)
 {
-	pthread_mutex_lock(&init_lock);
-	if (!HEAP_LOAD(&goro__heap_ready)) {
-		goro__heap_classes_init();
-		goro__central_init_locks();
-		goro__tcache_init();
-		/* On failure every allocation fails with ENOMEM. */
-		for (size_t size = ARENA_MAX; size >= ARENA_MIN; size /= 4)
-			if (reserve(size))
-				break;
-		HEAP_STORE_REL(&goro__heap_ready, true);
-	}
-	pthread_mutex_unlock(&init_lock);
-	if (!atomic_exchange(&atfork_registered, true))
-		pthread_atfork(fork_prepare, fork_parent, fork_child);
+	pthread_once(&init_once, init);
+}
+
+__attribute__((constructor)) static void register_fork_handlers(void)
+{
+	heap_init();
+	pthread_atfork(fork_prepare, fork_release, fork_release);
 }

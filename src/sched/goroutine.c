@@ -17,6 +17,7 @@
 #include "sched/runq.h"
 #include "sched/sched_internal.h"
 #include "chan/chan.h"
+#include "runtime/owned.h"
 #include "synctest/bubble.h"
 
 enum { ALLG_SHARDS = 64 };
@@ -27,9 +28,9 @@ enum { ALLG_SHARDS = 64 };
 static struct allg_shard {
 	goro_spinlock lock;
 	struct goro_g *head;
-} allg[ALLG_SHARDS];
+} allg[ALLG_SHARDS] GORO_RT_STATE;
 
-static struct goro_g main_g;
+static struct goro_g main_g GORO_RT_STATE;
 
 struct goro_g *goro__main_g(void)
 {
@@ -144,6 +145,9 @@ static int64_t spawn(goro_fn fn, const void *arg, size_t argsize, size_t stack_s
 	goro__ensure_init();
 	if (!fn)
 		goro_panic("goro_go: nil function");
+	/* Critical: a stop must never see a goroutine that has its arguments
+	 * but is not yet in the goroutine list. */
+	goro__critical_enter();
 	struct goro_worker *w = goro__curw();
 	struct goro_stack *st = goro__stack_get(w ? &w->stacks : NULL, stack_size);
 	if (!st)
@@ -171,6 +175,7 @@ static int64_t spawn(goro_fn fn, const void *arg, size_t argsize, size_t stack_s
 	if (g->bubble)
 		goro__bubble_on_spawn(g);
 	goro__place_new(g);
+	goro__critical_exit();
 	return id;
 }
 

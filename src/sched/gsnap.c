@@ -11,6 +11,8 @@
 #include <string.h>
 
 #include "arch/context.h"
+#include "runtime/stw.h"
+#include "synctest/bubble.h"
 #include "sched/gsnap.h"
 #include "sched/sched_internal.h"
 #include "trace/trace.h"
@@ -28,14 +30,49 @@ static void fill_state(struct goro_gsnap *s, const struct goro_g *g)
 	}
 }
 
+/* The worker stopped at a safe point while running g (world frozen). */
+static struct goro_worker *stopped_running(const struct goro_g *g)
+{
+	if (!atomic_load(&goro__stw_requested))
+		return NULL;
+	for (int i = 0; i < goro__sched.nworkers; i++) {
+		struct goro_worker *w = &goro__sched.workers[i];
+		void *sp;
+		struct goro_g *at;
+		bool signaled;
+		if (goro__stw_worker_pos(w, &sp, &at, &signaled) && at == g && w != goro__curw())
+			return w;
+	}
+	return NULL;
+}
+
+static int unwind_parked(struct goro_g *g, struct goro_gsnap *s)
+{
+	struct goro_worker *w = stopped_running(g);
+	struct goro_regs regs;
+	if (w) {
+		if (w->stw_signaled)
+			return 0; /* stopped in user code: no saved context */
+		regs = w->stw_regs;
+	} else if (atomic_load(&g->state) == G_RUNNING) {
+		return 0; /* running on another worker: stack unavailable */
+	} else {
+		if (!atomic_load(&goro__stw_requested))
+			goro__wait_off_cpu(g);
+		goro__ctx_regs(g->sp, &regs);
+	}
+	return goro__unwind_regs(&regs, s->pcs, GORO_MAX_FRAMES, &s->truncated);
+}
+
 void goro__gsnap_fill(struct goro_gsnap *s, struct goro_g *g, bool is_current)
 {
 	memset(s, 0, sizeof *s);
 	s->id = g->id;
 	s->parent_id = g->parent_id;
 	s->create_pc = (uintptr_t)g->create_pc;
-	s->durable = g->durable;
 	s->leaked = g->leaked;
+	s->bubble_id = goro__bubble_id(g->bubble);
+	s->durable = g->bubble && g->durable && atomic_load(&g->state) == G_WAITING;
 	fill_state(s, g);
 	if (is_current) {
 		s->npcs = goro__unwind_here(s->pcs, GORO_MAX_FRAMES, 1, &s->truncated);
@@ -43,11 +80,8 @@ void goro__gsnap_fill(struct goro_gsnap *s, struct goro_g *g, bool is_current)
 		/* Not yet started: Go shows the function it will run. */
 		s->pcs[0] = (uintptr_t)g->fn;
 		s->npcs = 1;
-	} else if (atomic_load(&g->state) != G_RUNNING) {
-		goro__wait_off_cpu(g);
-		struct goro_regs regs;
-		goro__ctx_regs(g->sp, &regs);
-		s->npcs = goro__unwind_regs(&regs, s->pcs, GORO_MAX_FRAMES, &s->truncated);
+	} else {
+		s->npcs = unwind_parked(g, s);
 	}
 }
 

@@ -27,6 +27,7 @@ static int64_t coarse_now(void)
 /* Releases what the previous context could not release while on it. */
 static void after_switch(struct goro_worker *w)
 {
+	goro__critical_exit(); /* entered by switch_to, in the previous context */
 	/* The previous goroutine's registers are saved now: others may read
 	 * its stack or free it (goro__wait_off_cpu). */
 	atomic_store_explicit(&w->prev->on_cpu, false, memory_order_release);
@@ -49,6 +50,10 @@ static GORO_NORETURN void stack_overflow(struct goro_g *g)
 static void switch_to(struct goro_worker *w, struct goro_g *cur, struct goro_g *next,
                       bool dying)
 {
+	goro__maybe_safepoint(w, cur);
+	/* A switch is one critical section, ended in the next context's
+	 * after_switch: a stop signal never sees half a switch. */
+	goro__critical_enter();
 	if (cur->stack && !goro__stack_canary_ok(cur))
 		stack_overflow(cur);
 	w->curg = next;
@@ -87,6 +92,7 @@ static struct goro_g *newq_pop(struct goro_worker *w)
 static struct goro_g *find_runnable(struct goro_worker *w)
 {
 	if (unlikely(++w->tick % FAIRNESS_TICK == 0)) {
+		goro__signal_work_poll();
 		goro__run_timers(w);
 		goro__inbox_drain(w);
 		struct goro_g *g = newq_pop(w);

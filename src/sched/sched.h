@@ -39,6 +39,7 @@
 #include "sched/spinlock.h"
 #include "sched/stack.h"
 #include "time/rtimer.h"
+#include "trace/trace.h"
 
 struct goro_gqueue {
 	struct goro_g *head, *tail;
@@ -66,6 +67,12 @@ struct goro_worker {
 	size_t g0_stack_size;
 	char *sigstack;               /* alternate signal stack (overflow report) */
 	char *thread_stack_lo, *thread_stack_hi; /* native stack bounds */
+	atomic_int busy;              /* 0 only while blocked in epoll (stw.c) */
+	atomic_int stw_state;         /* stw.c: running / stopped / signaled */
+	void *stw_sp;                 /* where it stopped */
+	struct goro_g *stw_g;         /* whose stack that is (NULL: g0) */
+	struct goro_regs stw_regs;    /* registers at a cooperative safe point */
+	bool stw_signaled;
 };
 
 struct goro_sched {
@@ -118,6 +125,9 @@ GORO_HIDDEN int64_t goro__spawn(goro_fn fn, const void *arg, size_t argsize,
 GORO_HIDDEN int64_t goro__spawn_in(goro_fn fn, const void *arg, size_t argsize,
                                    struct goro_bubble *b, void *create_pc);
 GORO_HIDDEN GORO_NORETURN void goro__g_exit(void);
+
+/* Starts goroutines for work that signal handlers asked for. */
+GORO_HIDDEN void goro__signal_work_poll(void);
 
 /* Runs the worker's due timers (scheduler and slow paths). */
 GORO_HIDDEN void goro__run_timers(struct goro_worker *w);

@@ -6,6 +6,10 @@
  * zero-initialised lock is unlocked.  After a burst of spinning the waiter
  * yields the CPU, so a preempted holder on an oversubscribed machine does
  * not make others burn their time slice.
+ *
+ * Holding one is a runtime critical section: a stop-the-world signal that
+ * arrives meanwhile takes effect at the unlock (stw.h), so a stopped thread
+ * never holds a runtime lock.
  */
 #ifndef GORO_SPINLOCK_H
 #define GORO_SPINLOCK_H
@@ -13,6 +17,8 @@
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+
+#include "runtime/stw.h"
 
 typedef struct goro_spinlock {
 	atomic_uint v;
@@ -25,15 +31,25 @@ static inline void goro__cpu_relax(void)
 #endif
 }
 
-static inline bool goro__spin_trylock(goro_spinlock *l)
+static inline bool goro__spin_acquire(goro_spinlock *l)
 {
 	return atomic_exchange_explicit(&l->v, 1, memory_order_acquire) == 0;
 }
 
+static inline bool goro__spin_trylock(goro_spinlock *l)
+{
+	goro__critical_enter();
+	if (goro__spin_acquire(l))
+		return true;
+	goro__critical_exit();
+	return false;
+}
+
 static inline void goro__spin_lock(goro_spinlock *l)
 {
+	goro__critical_enter();
 	for (;;) {
-		if (goro__spin_trylock(l))
+		if (goro__spin_acquire(l))
 			return;
 		for (int spins = 0; atomic_load_explicit(&l->v, memory_order_relaxed);) {
 			if (++spins < 128)
@@ -49,6 +65,7 @@ static inline void goro__spin_lock(goro_spinlock *l)
 static inline void goro__spin_unlock(goro_spinlock *l)
 {
 	atomic_store_explicit(&l->v, 0, memory_order_release);
+	goro__critical_exit();
 }
 
 #endif /* GORO_SPINLOCK_H */

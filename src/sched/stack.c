@@ -18,6 +18,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "runtime/owned.h"
+#include "sched/fiber.h"
 #include "sched/spinlock.h"
 #include "sched/stack.h"
 
@@ -149,6 +151,7 @@ static struct goro_stack *init_mapping(char *base, size_t size)
 	s->clean = true;
 	s->next = NULL;
 	try_guard(s);
+	goro__valgrind_register(goro__stack_lo(s), goro__stack_hi(s));
 	return s;
 }
 
@@ -166,6 +169,7 @@ static struct goro_stack *carve(struct stack_pool *p)
 		char *slab = map_region(p->size * SLAB_STACKS);
 		if (!slab)
 			return NULL;
+		goro__owned_add(slab, p->size * SLAB_STACKS, OWNED_STACK_SLAB, p->size);
 		p->slab_next = slab;
 		p->slab_end = slab + p->size * SLAB_STACKS;
 	}
@@ -189,6 +193,8 @@ static struct goro_stack *pool_get(size_t size)
 	goro__spin_unlock(&pool_lock);
 	if (!p) {
 		char *base = map_region(size);
+		if (base)
+			goro__owned_add(base, size, OWNED_STACK_SLAB, size);
 		s = base ? init_mapping(base, size) : NULL;
 	}
 	return s;

@@ -17,6 +17,8 @@
 #include <unistd.h>
 
 #include "arch/context.h"
+#include "runtime/owned.h"
+#include "runtime/stw.h"
 #include "sched/fiber.h"
 #include "sched/runq.h"
 #include "sched/sched_internal.h"
@@ -143,11 +145,15 @@ static void idle_sleep(struct goro_worker *w)
 		tsp = &ts;
 	}
 	struct epoll_event ev[64];
+	atomic_store(&w->busy, 0);
 	int n = epoll_pwait2(w->epfd, ev, 64, tsp, NULL);
 	if (n < 0 && errno == ENOSYS) {
 		int ms = tsp ? (int)(ts.tv_sec * 1000 + (ts.tv_nsec + 999999) / 1000000) : -1;
 		n = epoll_wait(w->epfd, ev, 64, ms);
 	}
+	/* busy before looking at the stop request: see stw.c. */
+	atomic_store(&w->busy, 1);
+	goro__maybe_safepoint(w, &w->g0);
 	atomic_store(&w->sleeping, 0);
 	pthread_mutex_lock(&goro__sched.lock);
 	goro__sched.nidle--;
@@ -190,6 +196,8 @@ static bool spin_for_work(struct goro_worker *w)
 void goro__schedule_loop(struct goro_worker *w)
 {
 	for (;;) {
+		goro__maybe_safepoint(w, &w->g0);
+		goro__signal_work_poll();
 		goro__run_timers(w);
 		struct goro_g *next = goro__find_runnable(w);
 		if (!next && steal(w))
@@ -228,12 +236,9 @@ static void native_stack_bounds(char **lo, char **hi)
  * overflow instead of faulting again on the exhausted stack. */
 static void install_sigstack(struct goro_worker *w)
 {
-	w->sigstack = mmap(NULL, SIGSTACK_SIZE, PROT_READ | PROT_WRITE,
-	                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (w->sigstack == MAP_FAILED) {
-		w->sigstack = NULL;
+	w->sigstack = goro__owned_map(SIGSTACK_SIZE);
+	if (!w->sigstack)
 		return;
-	}
 	stack_t ss = { .ss_sp = w->sigstack, .ss_size = SIGSTACK_SIZE };
 	sigaltstack(&ss, NULL);
 }
@@ -244,6 +249,10 @@ static void worker_bind_thread(struct goro_worker *w)
 	w->thread = pthread_self();
 	w->tid = (pid_t)syscall(SYS_gettid);
 	native_stack_bounds(&w->thread_stack_lo, &w->thread_stack_hi);
+	/* Worker 0's native stack is goroutine 1's: scanned as a goroutine. */
+	if (w->id != 0)
+		goro__owned_add(w->thread_stack_lo,
+		                (size_t)(w->thread_stack_hi - w->thread_stack_lo), OWNED_OTHER, 0);
 	install_sigstack(w);
 }
 
@@ -268,6 +277,7 @@ static void worker_init(struct goro_worker *w, int id)
 	atomic_store(&w->g0.state, G_RUNNING);
 	w->epfd = epoll_create1(EPOLL_CLOEXEC);
 	w->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	atomic_store(&w->busy, 1);
 	if (w->epfd < 0 || w->evfd < 0)
 		goro__throw("goro: cannot create the epoll/eventfd of worker %d: %s", id,
 		            strerror(errno));
@@ -303,9 +313,8 @@ static void start_worker0(struct goro_worker *w)
 {
 	worker_bind_thread(w);
 	w->g0_stack_size = G0_STACK_SIZE;
-	w->g0_stack = mmap(NULL, G0_STACK_SIZE, PROT_READ | PROT_WRITE,
-	                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-	if (w->g0_stack == MAP_FAILED)
+	w->g0_stack = goro__owned_map(G0_STACK_SIZE);
+	if (!w->g0_stack)
 		goro__throw("goro: cannot map the scheduler stack");
 	w->g0.stack_lo = w->g0_stack;
 	w->g0.stack_hi = w->g0_stack + G0_STACK_SIZE;
@@ -320,7 +329,8 @@ static void init_runtime(void)
 {
 	goro__stack_init();
 	int n = parse_maxprocs();
-	goro__sched.workers = calloc((size_t)n, sizeof *goro__sched.workers);
+	/* Worker records point at goroutines: runtime memory, not a root. */
+	goro__sched.workers = goro__owned_map((size_t)n * sizeof *goro__sched.workers);
 	if (!goro__sched.workers)
 		goro__throw("goro: out of memory starting workers");
 	goro__sched.nworkers = n;

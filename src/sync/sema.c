@@ -4,13 +4,14 @@
 #include <limits.h>
 
 #include "chan/chan.h"
+#include "runtime/owned.h"
 #include "sched/sched.h"
 #include "sync/sema.h"
 #include "time/rtimer.h"
 
 enum { SEMTAB_BITS = 12, SEMTAB_SIZE = 1 << SEMTAB_BITS };
 
-static struct goro_semroot semtab[SEMTAB_SIZE];
+static struct goro_semroot semtab[SEMTAB_SIZE] GORO_RT_STATE;
 
 struct goro_semroot *goro__semroot(const void *addr)
 {

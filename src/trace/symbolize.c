@@ -52,12 +52,12 @@ static bool has_prefix(const char *s, const char *prefix)
 }
 
 /*
- * Frames hidden from dumps, as Go hides runtime.* and runtime.goexit:
- * goro's own functions (goro_ API and goro__ internals, which include the
- * context-switch trampoline) and the libc code below main() and below a
+ * Frames hidden from dumps by name, as Go hides runtime.* and
+ * runtime.goexit: goro's API and goro__ internals (which still works
+ * without debug info), and the libc code below main() and below a
  * thread's start routine.
  */
-static bool is_internal(const char *func)
+static bool is_internal_name(const char *func)
 {
 	static const char *const exact[] = {
 		"__libc_start_call_main", "_start", "clone", "clone3",
@@ -149,6 +149,47 @@ static void lookup_line(Dwfl_Module *mod, uintptr_t pc, struct goro_sym *s)
 	free(path);
 }
 
+/*
+ * goro's source tree, "/path/to/goro/src/", read from this very file's
+ * line info (NULL when goro was built without -g).  Computed once.
+ */
+static const char *goro_source_root(void)
+{
+	static const char suffix[] = "trace/symbolize.c";
+	static bool done;
+	static const char *root;
+	uintptr_t self = (uintptr_t)goro__symbolize;
+	Dwfl_Module *mod;
+
+	if (done)
+		return root;
+	done = true;
+	if ((mod = goro__dwfl_module(self)) != NULL) {
+		struct goro_sym s = unknown_sym;
+		lookup_line(mod, self, &s);
+		size_t n = strlen(s.file), m = sizeof suffix - 1;
+		if (n > m && strcmp(s.file + n - m, suffix) == 0)
+			root = goro__intern_n(s.file, n - m);
+	}
+	return root;
+}
+
+/*
+ * Whether the function starting at entry is goro's own code, named goro_
+ * or not (the runtime's static helpers).  The function's first line is
+ * asked, not pc's: goro code inlined into a user function stays the user's.
+ */
+static bool is_goro_source(Dwfl_Module *mod, uintptr_t entry)
+{
+	const char *root = goro_source_root();
+	struct goro_sym s = unknown_sym;
+
+	if (root == NULL)
+		return false;
+	lookup_line(mod, entry, &s);
+	return has_prefix(s.file, root);
+}
+
 /* Asks libdw; fills what it can.  True when the function is known. */
 static bool lookup(uintptr_t pc, struct goro_sym *s)
 {
@@ -169,8 +210,9 @@ static bool lookup(uintptr_t pc, struct goro_sym *s)
 	}
 	s->func = intern_func(name);
 	s->entry = pc - off;
-	s->internal = is_internal(s->func);
 	lookup_line(mod, pc, s);
+	s->internal = is_internal_name(s->func) ||
+	              is_goro_source(mod, s->entry);
 	return true;
 }
 

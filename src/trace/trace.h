@@ -36,7 +36,13 @@ struct goro_regs {
  */
 GORO_HIDDEN int goro__unwind_regs(const struct goro_regs *regs, uintptr_t *pcs,
                                   int max, bool *truncated);
-/* Unwinds the calling thread's current stack, skipping `skip` frames. */
+/*
+ * Unwinds the calling thread's current stack, skipping `skip` frames.
+ * Like Go's runtime.Callers, skip counts from goro__unwind_here's own frame:
+ * skip 0 keeps it as pcs[0] (an internal frame the formats hide, whose pc
+ * symbolises exactly), skip 1 starts at its caller (pcs[0] is then a
+ * return address).
+ */
 GORO_HIDDEN int goro__unwind_here(uintptr_t *pcs, int max, int skip,
                                   bool *truncated);
 
@@ -47,7 +53,7 @@ struct goro_sym {
 	int line;           /* 0 when unknown */
 	uintptr_t entry;    /* address of the function's first instruction */
 	const char *module; /* path of the ELF module, or "?" */
-	bool internal;      /* a goro runtime frame: hidden in dumps */
+	bool internal;      /* goro runtime / libc start-up frame: hidden */
 };
 
 /*

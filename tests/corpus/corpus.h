@@ -101,9 +101,10 @@ const struct corpus_case *corpus_find(const char *id);
 
 /*
  * Fills out[] (room for corpus_count() entries) with the indices of the
- * cases whose flags include all of `required`, in id order, keeping only
- * ids containing $GORO_CORPUS when that is set (to run one case by hand).
- * Returns how many.
+ * cases whose flags include all of `required`, in id order.  When
+ * $GORO_CORPUS is set (to run cases by hand) only the case with that id is
+ * kept, or, if no id equals it, the cases whose id contains it.  Returns
+ * how many.
  */
 size_t corpus_select(int required, size_t *out);
 

@@ -15,7 +15,9 @@ struct sub_conn_entry {
 	int sc;
 	goro_timer *timer;   /* the pending deletion (time.AfterFunc) */
 	bool abort_deleting; /* guarded by ccc->mu */
-	goro_chan *fired;    /* closed when the deletion callback starts */
+	/* Forcing hooks: closed when the deletion callback starts / ends. */
+	goro_chan *fired;
+	goro_chan *finished;
 };
 
 /* Go: lbCacheClientConn, reduced to one address. */
@@ -30,15 +32,12 @@ struct entry_ref {
 	struct sub_conn_entry *entry;
 };
 
-/* Go: lbCacheClientConn.RemoveSubConn.func1, the deletion timer's
- * callback.  The bug: when the entry was re-used meanwhile it returns
+/* The deletion.  The bug: when the entry was re-used meanwhile it returns
  * with ccc.mu still locked. */
-static void lb_cache_client_conn_remove_sub_conn_func1(void *arg)
+static void sub_conn_entry_delete(struct sub_conn_entry *entry)
 {
-	struct sub_conn_entry *entry = ((const struct entry_ref *)arg)->entry;
 	struct lb_cache_client_conn *ccc = entry->ccc;
 
-	goro_chan_close(entry->fired);
 	goro_mutex_lock(&ccc->mu);
 	if (entry->abort_deleting) {
 		if (ccc->unlock_on_abort)
@@ -47,6 +46,16 @@ static void lb_cache_client_conn_remove_sub_conn_func1(void *arg)
 	}
 	ccc->cached = NULL;
 	goro_mutex_unlock(&ccc->mu);
+}
+
+/* Go: lbCacheClientConn.RemoveSubConn.func1, the deletion timer's callback. */
+static void lb_cache_client_conn_remove_sub_conn_func1(void *arg)
+{
+	struct sub_conn_entry *entry = ((const struct entry_ref *)arg)->entry;
+
+	goro_chan_close(entry->fired);
+	sub_conn_entry_delete(entry);
+	goro_chan_close(entry->finished);
 }
 
 /* Go: entry.cancel: a deletion already running is told to give up. */
@@ -75,6 +84,10 @@ static int lb_cache_client_conn_new_sub_conn(struct lb_cache_client_conn *ccc)
 		sc = ++ccc->next_sc;
 	}
 	goro_mutex_unlock(&ccc->mu);
+	/* forcing: the aborted deletion runs before the caller goes on, so
+	 * it wins mu over the next RemoveSubConn. */
+	if (entry)
+		kernel_wait(entry->finished);
 	return sc;
 }
 
@@ -91,6 +104,7 @@ static void lb_cache_client_conn_remove_sub_conn(struct lb_cache_client_conn *cc
 	entry->ccc = ccc;
 	entry->sc = sc;
 	entry->fired = goro_chan_new(char, 0);
+	entry->finished = goro_chan_new(char, 0);
 	ccc->cached = entry;
 	entry->timer = goro_after_func(GORO_NANOSECOND,
 	                               lb_cache_client_conn_remove_sub_conn_func1,
@@ -149,8 +163,9 @@ CORPUS_CASE(goker_grpc_3017) {
 	.note = "a deletion timer whose SubConn was re-used returns with ccc.mu "
 	        "locked; the next RemoveSubConn blocks forever, and so does the "
 	        "test waiting for it. Forced: NewSubConn waits for the timer to "
-	        "fire while it holds mu (Go: func2 [chan receive], func2.1 "
-	        "[Mutex.Lock], RemoveSubConn.func1 [Mutex.Lock], flaky; GOLF 75%)",
+	        "fire while it holds mu, then lets that deletion finish (Go: func2 "
+	        "[chan receive], func2.1 [Mutex.Lock], RemoveSubConn.func1 "
+	        "[Mutex.Lock], flaky; GOLF 75%)",
 };
 
 CORPUS_CASE(goker_grpc_3017_fixed) {

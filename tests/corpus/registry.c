@@ -59,18 +59,24 @@ const struct corpus_case *corpus_find(const char *id)
 	return NULL;
 }
 
+/* $GORO_CORPUS names one case exactly, or else is a substring of ids. */
+static bool wanted(const char *id, const char *only, bool exact)
+{
+	if (!only || !*only)
+		return true;
+	return exact ? strcmp(id, only) == 0 : strstr(id, only) != NULL;
+}
+
 size_t corpus_select(int required, size_t *out)
 {
 	const char *only = getenv("GORO_CORPUS");
+	bool exact = only && corpus_find(only);
 	size_t n = 0;
 
 	for (size_t i = 0; i < corpus_count(); i++) {
 		const struct corpus_case *c = sorted[i];
-		if ((c->flags & required) != required)
-			continue;
-		if (only && *only && !strstr(c->id, only))
-			continue;
-		out[n++] = i;
+		if ((c->flags & required) == required && wanted(c->id, only, exact))
+			out[n++] = i;
 	}
 	return n;
 }

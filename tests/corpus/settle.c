@@ -6,8 +6,9 @@
  * until it stops changing.  A goroutine that is still on its way to its
  * final block when the detector runs is a root, not a leak, so settling too
  * early can only hide an expected leak (a MUST_LEAK mismatch), never invent
- * one.  The cases therefore avoid long sleeps and timers: everything they
- * start finishes or blocks within a few scheduler rounds.
+ * one: the driver then retries (corpus_settle_more) for a while before it
+ * reports the mismatch.  The cases avoid long sleeps and timers: everything
+ * they start finishes or blocks within a few scheduler rounds.
  */
 #include "settle.h"
 
@@ -17,6 +18,11 @@
 #define CORPUS_SETTLE_TICK (2 * GORO_MILLISECOND)
 /* Unchanged samples in a row that count as settled (about 10 ms). */
 #define CORPUS_SETTLE_STABLE 5
+/* How long a MUST_LEAK case may take to show all its leaks. */
+#define CORPUS_RETRY_LIMIT (2 * GORO_SECOND)
+
+/* Set by corpus_settle; read by corpus_settle_more (driver goroutine only). */
+static int64_t retry_deadline;
 
 struct case_start {
 	const struct corpus_case *c;
@@ -51,6 +57,7 @@ bool corpus_run(const struct corpus_case *c)
 void corpus_settle(void)
 {
 	const int64_t deadline = goro_now() + CORPUS_SETTLE_LIMIT;
+	retry_deadline = goro_now() + CORPUS_RETRY_LIMIT;
 	int last = goro_num_goroutine();
 	int stable = 0;
 
@@ -64,4 +71,12 @@ void corpus_settle(void)
 		stable = n == last ? stable + 1 : 0;
 		last = n;
 	}
+}
+
+bool corpus_settle_more(void)
+{
+	if (goro_now() >= retry_deadline)
+		return false;
+	goro_sleep(CORPUS_SETTLE_TICK);
+	return true;
 }

@@ -1,0 +1,515 @@
+/*
+ * detect.c — the goroutineleak detector (see leak.h for the rules).
+ *
+ * Everything between goro__world_stop and goro__world_start runs without
+ * allocating: a stopped thread may hold malloc's lock.  Buffers (the
+ * goroutine table, the mark stack, the maps text) are mapped before the
+ * stop; the goroutine table is sized from the live count plus slack, and
+ * a stop that finds more goroutines than fit is retried with more room.
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "chan/chan.h"
+#include "heap/heap.h"
+#include "leak/leak.h"
+#include "runtime/owned.h"
+#include "runtime/stw.h"
+#include "sched/gsnap.h"
+#include "sched/sched.h"
+
+extern char __start_goro_rt_state[] __attribute__((weak, visibility("hidden")));
+extern char __stop_goro_rt_state[] __attribute__((weak, visibility("hidden")));
+
+enum role { R_ROOT = 0, R_CANDIDATE, R_REVIVED };
+enum { MAPS_BUF = 64 << 20, MAX_EXCL = 1 << 20 };
+#define HUGE_MAPPING ((uintptr_t)16 << 30) /* sanitizer shadow and the like */
+
+struct range {
+	uintptr_t lo, hi;
+};
+
+struct gentry {
+	struct goro_g *g;
+	uintptr_t sp;     /* where its live stack starts */
+	uint8_t role;
+	bool scanned;     /* its stack is (being) scanned: reachable */
+	bool physical;    /* running on a signalled worker: a root */
+};
+
+struct detector {
+	struct gentry *gs;
+	size_t ng, gcap;
+	struct range *stack;      /* mark stack */
+	size_t top, scap;
+	bool overflow;
+	char *maps;               /* /proc/self/maps text */
+	struct range *excl;
+	size_t nexcl;
+	struct gentry *main_entry;
+};
+
+static _Atomic int64_t last_pause;
+
+int64_t goro__leak_last_pause(void)
+{
+	return atomic_load(&last_pause);
+}
+
+/* ---- buffers ------------------------------------------------------- */
+
+static void *map_buf(size_t bytes)
+{
+	void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+	               MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	goro__owned_add(p, bytes, OWNED_OTHER, 0);
+	return p;
+}
+
+/*
+ * Mapped once and never unmapped (an unmapped range would stay registered
+ * as goro's and could hide user memory mapped there later); virtual space
+ * only, touched as used, given back with MADV_DONTNEED.
+ */
+static struct detector *detector_get(void)
+{
+	static struct detector d GORO_RT_STATE;
+	if (!d.stack) {
+		d.scap = (size_t)1 << 28; /* 4 GiB of virtual space */
+		d.gcap = (size_t)1 << 26; /* 64 Mi goroutines */
+		d.stack = map_buf(d.scap * sizeof *d.stack);
+		d.gs = map_buf(d.gcap * sizeof *d.gs);
+		d.maps = map_buf(MAPS_BUF);
+		d.excl = map_buf(MAX_EXCL * sizeof *d.excl);
+		if (!d.stack || !d.gs || !d.maps || !d.excl)
+			return NULL;
+	}
+	d.top = 0;
+	d.ng = 0;
+	d.nexcl = 0;
+	d.overflow = false;
+	d.main_entry = NULL;
+	return &d;
+}
+
+/* ---- the mark ------------------------------------------------------ */
+
+static void push(struct detector *d, uintptr_t lo, uintptr_t hi)
+{
+	if (hi <= lo)
+		return;
+	if (d->top == d->scap) {
+		d->overflow = true;
+		return;
+	}
+	d->stack[d->top++] = (struct range){ lo, hi };
+}
+
+static void scan_stack_of(struct detector *d, struct gentry *e)
+{
+	if (e->scanned)
+		return;
+	e->scanned = true;
+	push(d, e->sp, (uintptr_t)e->g->stack_hi);
+}
+
+/* The goroutine whose stack contains v, if any. */
+static struct gentry *stack_owner(struct detector *d, uintptr_t v)
+{
+	const struct goro_owned *o = goro__owned_stack(v);
+	if (o) {
+		uintptr_t base = o->lo + (v - o->lo) / o->stack_size * o->stack_size;
+		struct goro_stack_top *top = (struct goro_stack_top *)(base + o->stack_size) - 1;
+		struct goro_g *g = &top->g;
+		int i = g->leak_index;
+		if (i < 0 || (size_t)i >= d->ng || d->gs[i].g != g)
+			return NULL; /* a free stack */
+		if (v < (uintptr_t)g->stack_lo || v >= (uintptr_t)g->stack_hi)
+			return NULL; /* the record or the guard page, not the stack */
+		return &d->gs[i];
+	}
+	struct gentry *m = d->main_entry;
+	if (m && v >= (uintptr_t)m->g->stack_lo && v < (uintptr_t)m->g->stack_hi)
+		return m;
+	return NULL;
+}
+
+static void push_block(struct detector *d, void *base, size_t size)
+{
+	switch (goro__heap_kind(base)) {
+	case GORO_HEAP_USER:
+		push(d, (uintptr_t)base, (uintptr_t)base + size);
+		break;
+	case GORO_HEAP_CHAN: {
+		const void *lo;
+		size_t len;
+		goro__chan_values(base, &lo, &len); /* never the wait queues */
+		push(d, (uintptr_t)lo, (uintptr_t)lo + len);
+		break;
+	}
+	default:
+		break; /* NOSCAN, runtime-internal */
+	}
+}
+
+/* GORO_LEAK_DEBUG=1: say where each object was first reached from
+ * (write(2) and snprintf only: the world is stopped). */
+static bool debug_marks;
+
+static void debug_mark(uintptr_t at, uintptr_t v, const char *what)
+{
+	char buf[160];
+	int n = snprintf(buf, sizeof buf, "goro leak debug: %s %#lx reached from %#lx\n", what,
+	                 (unsigned long)v, (unsigned long)at);
+	ssize_t r = write(2, buf, (size_t)n);
+	(void)r;
+}
+
+static void consider(struct detector *d, uintptr_t at, uintptr_t v)
+{
+	if (v < 4096)
+		return;
+	void *base;
+	size_t size;
+	if (goro__heap_find((void *)v, &base, &size)) {
+		if (goro__heap_mark(base)) {
+			if (unlikely(debug_marks))
+				debug_mark(at, (uintptr_t)base, "block");
+			push_block(d, base, size);
+		}
+		return;
+	}
+	struct gentry *e = stack_owner(d, v);
+	if (e && !e->scanned) {
+		if (unlikely(debug_marks))
+			debug_mark(at, (uintptr_t)e->g->id, "stack of goroutine");
+		scan_stack_of(d, e);
+	}
+}
+
+static void scan_range(struct detector *d, uintptr_t lo, uintptr_t hi)
+{
+	lo = (lo + 7) & ~(uintptr_t)7;
+	for (uintptr_t p = lo; p + sizeof(uintptr_t) <= hi; p += sizeof(uintptr_t))
+		consider(d, p, *(const uintptr_t *)p);
+}
+
+static void drain(struct detector *d)
+{
+	while (d->top > 0) {
+		struct range r = d->stack[--d->top];
+		scan_range(d, r.lo, r.hi);
+	}
+}
+
+/* ---- roots from the process's mappings ----------------------------- */
+
+static void add_excl(struct detector *d, uintptr_t lo, uintptr_t hi)
+{
+	if (d->nexcl < MAX_EXCL && hi > lo)
+		d->excl[d->nexcl++] = (struct range){ lo, hi };
+}
+
+static void add_arena(void *lo, void *hi, void *arg)
+{
+	add_excl(arg, (uintptr_t)lo, (uintptr_t)hi);
+}
+
+static void sift(struct range *a, size_t i, size_t n)
+{
+	for (;;) {
+		size_t l = 2 * i + 1, m = i;
+		if (l < n && a[l].lo > a[m].lo)
+			m = l;
+		if (l + 1 < n && a[l + 1].lo > a[m].lo)
+			m = l + 1;
+		if (m == i)
+			return;
+		struct range t = a[i];
+		a[i] = a[m];
+		a[m] = t;
+		i = m;
+	}
+}
+
+static void sort_excl(struct detector *d)
+{
+	size_t n = d->nexcl;
+	for (size_t i = n / 2; i-- > 0;)
+		sift(d->excl, i, n);
+	for (size_t end = n; end > 1; end--) {
+		struct range t = d->excl[0];
+		d->excl[0] = d->excl[end - 1];
+		d->excl[end - 1] = t;
+		sift(d->excl, 0, end - 1);
+	}
+}
+
+static void collect_exclusions(struct detector *d)
+{
+	size_t n;
+	const struct goro_owned *o = goro__owned_all(&n);
+	for (size_t i = 0; i < n; i++)
+		add_excl(d, o[i].lo, o[i].hi);
+	goro__heap_for_each_arena(add_arena, d);
+	if (__start_goro_rt_state && __stop_goro_rt_state)
+		add_excl(d, (uintptr_t)__start_goro_rt_state, (uintptr_t)__stop_goro_rt_state);
+	struct goro_g *m = goro__main_g();
+	add_excl(d, (uintptr_t)m->stack_lo, (uintptr_t)m->stack_hi); /* goroutine 1's */
+	sort_excl(d);
+}
+
+/* Pushes [lo, hi) minus the (sorted) exclusions. */
+static void push_gaps(struct detector *d, uintptr_t lo, uintptr_t hi)
+{
+	for (size_t i = 0; i < d->nexcl && lo < hi; i++) {
+		struct range x = d->excl[i];
+		if (x.hi <= lo)
+			continue;
+		if (x.lo >= hi)
+			break;
+		if (x.lo > lo)
+			push(d, lo, x.lo);
+		if (x.hi > lo)
+			lo = x.hi;
+	}
+	if (lo < hi)
+		push(d, lo, hi);
+	drain(d); /* keep the mark stack small */
+}
+
+static size_t read_maps(struct detector *d)
+{
+	int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	size_t len = 0;
+	for (;;) {
+		ssize_t r = read(fd, d->maps + len, MAPS_BUF - 1 - len);
+		if (r <= 0)
+			break;
+		len += (size_t)r;
+	}
+	close(fd);
+	d->maps[len] = 0;
+	return len;
+}
+
+static void scan_mappings(struct detector *d)
+{
+	size_t len = read_maps(d);
+	char *p = d->maps, *end = d->maps + len;
+	while (p < end) {
+		char *nl = memchr(p, '\n', (size_t)(end - p));
+		if (!nl)
+			nl = end;
+		char *q;
+		uintptr_t lo = strtoull(p, &q, 16);
+		uintptr_t hi = strtoull(q + 1, &q, 16);
+		bool rw = q[1] == 'r' && q[2] == 'w';
+		/* Special kernel areas are never user data. */
+		bool special = memmem(p, (size_t)(nl - p), "[v", 2) != NULL;
+		if (rw && !special && hi - lo < HUGE_MAPPING)
+			push_gaps(d, lo, hi);
+		p = nl + 1;
+	}
+}
+
+/* ---- goroutines ---------------------------------------------------- */
+
+static void collect_one(struct goro_g *g, void *arg)
+{
+	struct detector *d = arg;
+	g->leak_index = -1;
+	if (d->ng == d->gcap) {
+		d->overflow = true;
+		return;
+	}
+	g->leak_index = (int)d->ng;
+	d->gs[d->ng++] = (struct gentry){ .g = g, .sp = (uintptr_t)g->sp };
+}
+
+/* Where the stack of each goroutine running on a stopped worker starts. */
+static void place_physical(struct detector *d)
+{
+	for (int i = 0; i < goro__sched.nworkers; i++) {
+		struct goro_worker *w = &goro__sched.workers[i];
+		void *sp;
+		struct goro_g *g;
+		bool signaled;
+		if (!goro__stw_worker_pos(w, &sp, &g, &signaled) || !g)
+			continue;
+		int k = g->leak_index;
+		if (k < 0 || (size_t)k >= d->ng || d->gs[k].g != g)
+			continue;
+		d->gs[k].sp = (uintptr_t)sp;
+		/* Running user code when stopped (or the requester): a root. */
+		d->gs[k].physical = signaled || w == goro__curw();
+	}
+}
+
+static void classify(struct detector *d)
+{
+	struct goro_g *self = goro__getg();
+	for (size_t i = 0; i < d->ng; i++) {
+		struct gentry *e = &d->gs[i];
+		struct goro_g *g = e->g;
+		if (g == goro__main_g())
+			d->main_entry = e;
+		if (!g->started)
+			e->sp = (uintptr_t)g->sp; /* its first frame and copied arguments */
+		bool candidate = !e->physical && g != self &&
+		                 atomic_load(&g->state) == G_WAITING &&
+		                 goro__wait_reason_is_leak_candidate(g->wait_reason);
+		e->role = candidate ? R_CANDIDATE : R_ROOT;
+	}
+}
+
+/* Is the object a blocked goroutine waits on reachable? */
+static bool obj_reachable(struct detector *d, void *obj)
+{
+	void *base;
+	if (goro__heap_find(obj, &base, NULL))
+		return goro__heap_is_marked(base);
+	struct gentry *e = stack_owner(d, (uintptr_t)obj);
+	if (e)
+		return e->scanned;
+	return true; /* a global or plain malloc memory: a root */
+}
+
+static bool may_run(struct detector *d, struct goro_g *g)
+{
+	switch (g->wait_reason) {
+	case WR_CHAN_SEND_NIL:
+	case WR_CHAN_RECV_NIL:
+	case WR_SELECT_NO_CASES:
+		return false; /* blocked by definition (Go) */
+	default:
+		break;
+	}
+	if (!g->waiting)
+		return true; /* nothing to judge by: keep it (soundness) */
+	for (struct goro_waiter *w = g->waiting; w; w = w->waitlink)
+		if (!w->obj || obj_reachable(d, w->obj))
+			return true;
+	return false;
+}
+
+static void mark_all(struct detector *d)
+{
+	goro__owned_index_stacks();
+	goro__heap_mark_clear();
+	collect_exclusions(d);
+	scan_mappings(d);
+	for (size_t i = 0; i < d->ng; i++) {
+		if (d->gs[i].role == R_ROOT) {
+			if (unlikely(debug_marks))
+				debug_mark(d->gs[i].sp, (uintptr_t)d->gs[i].g->id, "root goroutine");
+			scan_stack_of(d, &d->gs[i]);
+		}
+	}
+	drain(d);
+	for (bool progress = true; progress;) {
+		progress = false;
+		for (size_t i = 0; i < d->ng; i++) {
+			struct gentry *e = &d->gs[i];
+			if (e->role == R_CANDIDATE && may_run(d, e->g)) {
+				e->role = R_REVIVED;
+				scan_stack_of(d, e);
+				progress = true;
+			}
+		}
+		drain(d);
+	}
+}
+
+static int finish(struct detector *d, struct goro_leak_run *run, struct goro_g **out)
+{
+	int n = 0;
+	for (size_t i = 0; i < d->ng; i++) {
+		struct goro_g *g = d->gs[i].g;
+		/* Goroutine 1 is never reported: a main parked for good (select {})
+		 * is the program's design, and a fully blocked program is the
+		 * global deadlock report's business. */
+		bool leaked = d->gs[i].role == R_CANDIDATE && !run->inconclusive &&
+		              g != goro__main_g();
+		g->leaked = leaked;
+		g->leak_index = -1;
+		if (leaked && out)
+			out[n++] = g;
+		else if (leaked)
+			n++;
+	}
+	return n;
+}
+
+/* World stopped: the whole analysis; returns the leaked count. */
+static int analyse(struct detector *d, struct goro_leak_run *run)
+{
+	goro__for_each_g(collect_one, d);
+	if (d->overflow) {
+		run->inconclusive = true;
+		return 0;
+	}
+	place_physical(d);
+	classify(d);
+	mark_all(d);
+	if (d->overflow)
+		run->inconclusive = true; /* mark stack full: cannot be sure */
+	int n = finish(d, run, NULL);
+	/* Park the result in the (empty) mark stack; it is copied to the
+	 * heap after the restart.  Leaked goroutines never run again, so the
+	 * pointers stay valid. */
+	struct goro_g **tmp = (struct goro_g **)d->stack;
+	int k = 0;
+	for (size_t i = 0; i < d->ng; i++)
+		if (d->gs[i].g->leaked)
+			tmp[k++] = d->gs[i].g;
+	return n;
+}
+
+int goro__leak_detect(struct goro_leak_run *run)
+{
+	memset(run, 0, sizeof *run);
+	goro__ensure_init();
+	goro__stw_lock();
+	debug_marks = getenv("GORO_LEAK_DEBUG") != NULL;
+	struct detector *d = detector_get();
+	if (!d) {
+		goro__stw_unlock();
+		return -1;
+	}
+	struct goro_stw_report rep;
+	int64_t t0 = goro__nanotime();
+	goro__world_stop(&rep);
+	/* A thread that would not stop may be mid-update anywhere: no verdict
+	 * (soundness first), and no runtime lock may be taken. */
+	run->inconclusive = rep.unstopped_threads > 0;
+	int n = run->inconclusive ? 0 : analyse(d, run);
+	goro__world_start();
+	run->pause_ns = goro__nanotime() - t0;
+	atomic_store(&last_pause, run->pause_ns);
+	if (n) {
+		run->leaked = malloc((size_t)n * sizeof *run->leaked);
+		if (run->leaked) {
+			memcpy(run->leaked, d->stack, (size_t)n * sizeof *run->leaked);
+			run->nleaked = n;
+		}
+	}
+	madvise(d->stack, (size_t)64 << 20, MADV_DONTNEED);
+	goro__stw_unlock();
+	return run->nleaked;
+}
+
+void goro__leak_run_free(struct goro_leak_run *run)
+{
+	free(run->leaked);
+	run->leaked = NULL;
+	run->nleaked = 0;
+}

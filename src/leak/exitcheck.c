@@ -1,0 +1,101 @@
+/*
+ * exitcheck.c — the production side of the goroutineleak profile:
+ *
+ *   GORO_LEAKCHECK=1   like LeakSanitizer: at exit (return from main or
+ *                      exit()), run detection, print the leaked goroutines
+ *                      debug=2 style to stderr and exit with status 23 if
+ *                      any leaked.
+ *   SIGUSR2 (or GORO_LEAKPROF_SIGNAL=N)
+ *                      writes the goroutineleak profile to
+ *                      GORO_LEAKPROF_PATH (debug GORO_LEAKPROF_DEBUG,
+ *                      default 0: gzip'd pprof) while the program runs.
+ *
+ * The signal handler only raises a flag and wakes a worker; the worker's
+ * scheduler starts a goroutine that writes the profile (a signal handler
+ * may not allocate, unwind or stop the world).
+ */
+#define _GNU_SOURCE
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "runtime/profiles.h"
+#include "runtime/stw.h"
+#include "sched/gsnap.h"
+#include "sched/sched.h"
+
+enum { EXIT_LEAKED = 23 };
+
+static void exit_check(int status, void *arg)
+{
+	(void)arg;
+	(void)status;
+	struct goro_leak_run run;
+	GORO_REQUEST_BEGIN();
+	int n = goro__leak_detect_counted(&run);
+	GORO_REQUEST_END();
+	if (n > 0) {
+		fflush(stdout);
+		fprintf(stderr, "goro: %d leaked goroutine%s at exit (GORO_LEAKCHECK):\n\n", n,
+		        n == 1 ? "" : "s");
+		for (int i = 0; i < n; i++) {
+			struct goro_gsnap s;
+			goro__gsnap_fill(&s, run.leaked[i], false);
+			goro__fmt_goroutine(stderr, &s);
+			fputc('\n', stderr);
+		}
+		fflush(stderr);
+		_exit(EXIT_LEAKED);
+	}
+	goro__leak_run_free(&run);
+}
+
+static volatile sig_atomic_t profile_requested;
+
+static void on_profile_signal(int sig)
+{
+	(void)sig;
+	profile_requested = 1;
+	goro__worker_wake(&goro__sched.workers[0]);
+}
+
+static void write_profile_main(void *arg)
+{
+	(void)arg;
+	const char *path = getenv("GORO_LEAKPROF_PATH");
+	const char *dbg = getenv("GORO_LEAKPROF_DEBUG");
+	FILE *f = fopen(path ? path : "goroutineleak.pb.gz", "w");
+	if (!f) {
+		perror("goro: GORO_LEAKPROF_PATH");
+		return;
+	}
+	goro_profile_write("goroutineleak", f, dbg ? atoi(dbg) : 0);
+	fclose(f);
+}
+
+/* Called by workers' schedulers: starts the profile writer if asked. */
+void goro__exitcheck_poll(void)
+{
+	if (likely(!profile_requested))
+		return;
+	profile_requested = 0;
+	goro__spawn(write_profile_main, NULL, 0, 0, (void *)write_profile_main);
+}
+
+void goro__exitcheck_init(void)
+{
+	const char *check = getenv("GORO_LEAKCHECK");
+	if (check && *check && strcmp(check, "0") != 0)
+		on_exit(exit_check, NULL);
+	const char *sig = getenv("GORO_LEAKPROF_SIGNAL");
+	int signo = sig ? atoi(sig) : SIGUSR2;
+	if (signo > 0 && (sig || getenv("GORO_LEAKPROF_PATH"))) {
+		struct sigaction sa;
+		memset(&sa, 0, sizeof sa);
+		sa.sa_handler = on_profile_signal;
+		sa.sa_flags = SA_RESTART;
+		sigaction(signo, &sa, NULL);
+	}
+}

@@ -1,0 +1,185 @@
+/*
+ * profiles.c — goro_profile_write and friends: the one writer behind the
+ * goroutine and goroutineleak profiles, in Go's three formats.
+ *
+ * Snapshots are taken with the world frozen (cooperatively: parked stacks
+ * stay put while they are unwound); the goroutineleak profile first runs
+ * the detector, which stops the world completely.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "leak/leak.h"
+#include "runtime/profiles.h"
+#include "runtime/stw.h"
+#include "sched/gsnap.h"
+#include "sched/sched.h"
+#include "synctest/bubble.h"
+#include "trace/trace.h"
+
+enum { FREEZE_WAIT_NS = 50000000 };
+
+static atomic_int last_leak_count;
+
+struct goro_gsnap *goro__snapshot(bool (*keep)(struct goro_g *g, void *arg), void *arg,
+                                  int *n)
+{
+	goro__ensure_init();
+	goro__stw_lock();
+	struct goro_stw_report rep;
+	goro__world_freeze(FREEZE_WAIT_NS, &rep);
+	int ng;
+	struct goro_g **gs = goro__allg_collect(&ng);
+	struct goro_gsnap *snaps = calloc((size_t)(ng ? ng : 1), sizeof *snaps);
+	struct goro_g *self = goro__getg();
+	int k = 0;
+	for (int i = 0; i < ng && snaps; i++) {
+		if (keep && !keep(gs[i], arg))
+			continue;
+		goro__gsnap_fill(&snaps[k++], gs[i], gs[i] == self);
+	}
+	goro__world_start();
+	goro__stw_unlock();
+	free(gs);
+	*n = k;
+	return snaps;
+}
+
+static bool keep_leaked(struct goro_g *g, void *arg)
+{
+	(void)arg;
+	return g->leaked;
+}
+
+static int write_snaps(const char *name, FILE *out, int debug, struct goro_gsnap *s, int n)
+{
+	if (!s)
+		return -1;
+	if (debug >= 2)
+		goro__fmt_debug2(out, s, n);
+	else if (debug == 1)
+		goro__fmt_debug1(out, name, s, n);
+	else if (goro__fmt_proto(out, name, s, n) != 0)
+		return -1;
+	return 0;
+}
+
+int goro__leak_detect_counted(struct goro_leak_run *run)
+{
+	int n = goro__leak_detect(run);
+	if (n >= 0)
+		atomic_store(&last_leak_count, n);
+	return n;
+}
+
+static int write_goroutine(FILE *out, int debug)
+{
+	int n;
+	struct goro_gsnap *s = goro__snapshot(NULL, NULL, &n);
+	for (int i = 0; i < n && s; i++)
+		s[i].leaked = false; /* only the goroutineleak profile says so */
+	int rc = write_snaps("goroutine", out, debug, s, n);
+	free(s);
+	return rc;
+}
+
+static int write_goroutineleak(FILE *out, int debug)
+{
+	struct goro_leak_run run;
+	if (goro__leak_detect_counted(&run) < 0)
+		return -1;
+	goro__leak_run_free(&run);
+	int n;
+	/* debug=2 shows every goroutine, the leaked ones marked (Go does). */
+	struct goro_gsnap *s = goro__snapshot(debug >= 2 ? NULL : keep_leaked, NULL, &n);
+	int rc = write_snaps("goroutineleak", out, debug, s, n);
+	free(s);
+	return rc;
+}
+
+GORO_API int goro_profile_write(const char *name, FILE *out, int debug)
+{
+	if (!name || !out || debug < 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	int rc = -1;
+	GORO_REQUEST_BEGIN();
+	if (strcmp(name, "goroutine") == 0)
+		rc = write_goroutine(out, debug);
+	else if (strcmp(name, "goroutineleak") == 0)
+		rc = write_goroutineleak(out, debug);
+	else
+		errno = EINVAL;
+	GORO_REQUEST_END();
+	return rc;
+}
+
+GORO_API int goro_profile_count(const char *name)
+{
+	if (!name)
+		return -1;
+	if (strcmp(name, "goroutine") == 0)
+		return goro_num_goroutine();
+	if (strcmp(name, "goroutineleak") == 0)
+		return atomic_load(&last_leak_count);
+	return -1;
+}
+
+GORO_API void goro_dump(FILE *out)
+{
+	write_goroutine(out, 2);
+}
+
+GORO_API int goro_leakprof_count(void)
+{
+	return atomic_load(&last_leak_count);
+}
+
+static void describe(goro_leaked *out, struct goro_g *g)
+{
+	struct goro_gsnap *s = malloc(sizeof *s);
+	memset(out, 0, sizeof *out);
+	out->id = g->id;
+	out->parent_id = g->parent_id;
+	out->create_pc = (uintptr_t)g->create_pc;
+	snprintf(out->wait_reason, sizeof out->wait_reason, "%s",
+	         goro__wait_reason_str(g->wait_reason));
+	for (struct goro_waiter *w = g->waiting; w && out->nwait_objects < 4; w = w->waitlink)
+		out->wait_objects[out->nwait_objects++] = w->obj;
+	struct goro_sym sym;
+	goro__symbolize((uintptr_t)g->fn, &sym);
+	snprintf(out->start_function, sizeof out->start_function, "%s", sym.func);
+	if (g->create_pc) {
+		goro__symbolize((uintptr_t)g->create_pc - 1, &sym);
+		snprintf(out->created_by, sizeof out->created_by, "%s", sym.func);
+	}
+	if (s) {
+		goro__gsnap_fill(s, g, false);
+		snprintf(out->function, sizeof out->function, "%s", goro__top_function(s));
+		free(s);
+	}
+}
+
+GORO_API int goro_leakprof_find(goro_leaked **out)
+{
+	struct goro_leak_run run;
+	if (out)
+		*out = NULL;
+	GORO_REQUEST_BEGIN();
+	int n = goro__leak_detect_counted(&run);
+	GORO_REQUEST_END();
+	if (n <= 0) {
+		goro__leak_run_free(&run);
+		return n < 0 ? -1 : 0;
+	}
+	if (out) {
+		*out = calloc((size_t)n, sizeof **out);
+		for (int i = 0; i < n && *out; i++)
+			describe(&(*out)[i], run.leaked[i]);
+	}
+	goro__leak_run_free(&run);
+	return n;
+}

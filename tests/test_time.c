@@ -1,0 +1,551 @@
+/*
+ * test_time.c — clocks, sleep, timers (Go 1.23 semantics: Stop and Reset
+ * never leave a stale value in the channel), time.After, AfterFunc and
+ * tickers, under load and in large numbers.
+ *
+ * Lower bounds are the contract (a timer never fires early); upper bounds
+ * only catch a timer that never fires, so they are very generous.
+ */
+#include <criterion/criterion.h>
+#include <stdatomic.h>
+
+#include <goro.h>
+
+#include "death.h"
+#include "waiting.h"
+
+#define MS GORO_MILLISECOND
+
+/* Receives one instant from a timer channel, within the test's patience. */
+static int64_t recv_instant(goro_chan *c)
+{
+	int64_t v = 0;
+	cr_assert_eq(goro_chan_recv_until(c, &v, SOON), GORO_OK, "nothing received");
+	return v;
+}
+
+/* Nothing arrives on c for a while (a stale or extra value would). */
+static void assert_quiet(goro_chan *c, goro_duration d, const char *what)
+{
+	int64_t v;
+	cr_assert_eq(goro_chan_recv_until(c, &v, after_now(d)), GORO_TIMEDOUT, "%s", what);
+}
+
+/* ------------------------------------------------------------------ */
+/* Clocks and sleep                                                    */
+/* ------------------------------------------------------------------ */
+
+static void send_now(void *p)
+{
+	goro_chan *out = *(goro_chan **)p;
+	goro_send(out, goro_now());
+}
+
+Test(time, now_is_monotonic)
+{
+	int64_t prev = goro_now();
+	for (int i = 0; i < 100000; i++) {
+		int64_t t = goro_now();
+		cr_assert_geq(t, prev, "goro_now went backwards");
+		prev = t;
+	}
+	/* Across goroutines (and so across worker threads). */
+	goro_chan *out = goro_chan_new(int64_t, 1);
+	for (int i = 0; i < 100; i++) {
+		int64_t before = goro_now();
+		goro_go(send_now, &out);
+		int64_t there = recv_instant(out);
+		cr_assert_geq(there, before, "another goroutine's clock was behind");
+		cr_assert_geq(goro_now(), there);
+	}
+	cr_assert_geq(goro_since(prev), 0);
+	/* The wall clock is somewhere after 2020 outside a bubble. */
+	cr_assert_gt(goro_walltime(), (int64_t)1577836800 * GORO_SECOND);
+}
+
+Test(time, sleep_sleeps_at_least_d)
+{
+	static const goro_duration ds[] = { 1 * MS, 10 * MS, 50 * MS };
+	for (size_t i = 0; i < sizeof ds / sizeof ds[0]; i++) {
+		int64_t t0 = goro_now();
+		goro_sleep(ds[i]);
+		goro_duration slept = goro_since(t0);
+		cr_assert_geq(slept, ds[i], "slept %lld ns, asked %lld", (long long)slept,
+		              (long long)ds[i]);
+		cr_assert_lt(slept, ds[i] + 5 * GORO_SECOND);
+	}
+	goro_sleep(0); /* returns (a yield) */
+	goro_sleep(-GORO_SECOND);
+}
+
+struct sleeper_args {
+	goro_duration d;
+	goro_chan *out;
+};
+
+static void sleeper(void *p)
+{
+	struct sleeper_args *a = p;
+	int64_t t0 = goro_now();
+	goro_sleep(a->d);
+	int early = goro_since(t0) < a->d;
+	goro_send(a->out, early);
+}
+
+Test(time, many_concurrent_sleepers_each_sleep_at_least_d)
+{
+	enum { N = 1000 };
+	goro_chan *out = goro_chan_new(int, N);
+	for (int i = 0; i < N; i++)
+		goro_go(sleeper, &(struct sleeper_args){ (i % 20 + 1) * MS, out });
+	for (int i = 0; i < N; i++) {
+		int early = 1;
+		cr_assert_eq(goro_chan_recv_until(out, &early, SOON), GORO_OK);
+		cr_assert_not(early, "a sleeper woke before its duration");
+	}
+	GOROUTINES_BACK_TO(1);
+}
+
+/* A lone sleeper with nothing else to run: its worker sleeps too, and the
+ * timer must wake it (main waits without a deadline of its own, so the
+ * runtime must also not take this for a deadlock). */
+Test(time, timer_wakes_an_idle_worker)
+{
+	goro_chan *out = goro_chan_new(int, 1);
+	int64_t t0 = goro_now();
+	goro_go(sleeper, &(struct sleeper_args){ 50 * MS, out });
+	int early = 1;
+	cr_assert(goro_chan_recv(out, &early));
+	cr_assert_not(early);
+	cr_assert_lt(goro_since(t0), 2 * GORO_SECOND, "the sleeping worker woke far too late");
+
+	t0 = goro_now();
+	goro_sleep(50 * MS); /* goroutine 1 alone */
+	cr_assert_lt(goro_since(t0), 2 * GORO_SECOND);
+}
+
+/* ------------------------------------------------------------------ */
+/* Timers                                                              */
+/* ------------------------------------------------------------------ */
+
+Test(time, timer_fires_once)
+{
+	int64_t t0 = goro_now();
+	goro_timer *t = goro_timer_new(20 * MS);
+	int64_t fired = recv_instant(goro_timer_chan(t));
+	cr_assert_geq(fired, t0 + 20 * MS, "fired early");
+	cr_assert_leq(fired, goro_now(), "the value is the instant it fired");
+	assert_quiet(goro_timer_chan(t), 60 * MS, "a timer fired twice");
+	cr_assert_not(goro_timer_stop(t), "Stop of a fired and received timer reports true");
+	goro_timer_free(t);
+}
+
+Test(time, timer_with_nonpositive_duration_fires_at_once)
+{
+	goro_timer *t = goro_timer_new(0);
+	recv_instant(goro_timer_chan(t));
+	goro_timer_free(t);
+	t = goro_timer_new(-GORO_SECOND);
+	recv_instant(goro_timer_chan(t));
+	goro_timer_free(t);
+}
+
+Test(time, stop_before_fire)
+{
+	goro_timer *t = goro_timer_new(30 * MS);
+	/* Go 1.23: true, whether it was still pending or (on a slow machine)
+	 * had fired unreceived; either way nothing is ever received. */
+	cr_assert(goro_timer_stop(t), "Stop of an unreceived timer reported false");
+	assert_quiet(goro_timer_chan(t), 100 * MS, "a stopped timer delivered a value");
+	cr_assert_not(goro_timer_stop(t), "a second Stop reports true");
+	goro_timer_free(t);
+}
+
+/* The timer has fired (its value sits in the channel) but nobody received
+ * it: Stop reports true and discards it (no stale value, Go 1.23). */
+Test(time, stop_after_fire_but_unreceived_discards_the_value)
+{
+	goro_timer *t = goro_timer_new(1 * MS);
+	/* goro's timer channel buffers the fired value; wait until it has. */
+	EVENTUALLY(goro_chan_len(goro_timer_chan(t)) == 1);
+	cr_assert(goro_timer_stop(t), "Stop after an unreceived fire reported false");
+	int64_t v;
+	cr_assert_eq(goro_chan_tryrecv(goro_timer_chan(t), &v), GORO_WOULDBLOCK,
+	             "a stale value survived Stop");
+	assert_quiet(goro_timer_chan(t), 30 * MS, "a stale value survived Stop");
+	goro_timer_free(t);
+}
+
+Test(time, reset_after_fire_and_receive)
+{
+	goro_timer *t = goro_timer_new(1 * MS);
+	int64_t first = recv_instant(goro_timer_chan(t));
+	int64_t t1 = goro_now();
+	cr_assert_not(goro_timer_reset(t, 20 * MS), "Reset of a received timer reports true");
+	int64_t second = recv_instant(goro_timer_chan(t));
+	cr_assert_gt(second, first);
+	cr_assert_geq(second, t1 + 20 * MS, "fired early after Reset");
+	goro_timer_free(t);
+}
+
+Test(time, reset_after_unreceived_fire_has_no_stale_value)
+{
+	goro_timer *t = goro_timer_new(1 * MS);
+	EVENTUALLY(goro_chan_len(goro_timer_chan(t)) == 1);
+	int64_t t1 = goro_now();
+	cr_assert(goro_timer_reset(t, 30 * MS), "Reset of an unreceived timer reported false");
+	int64_t v = recv_instant(goro_timer_chan(t));
+	cr_assert_geq(v, t1 + 30 * MS, "received the stale value of before the Reset");
+	assert_quiet(goro_timer_chan(t), 30 * MS, "two values after one Reset");
+	goro_timer_free(t);
+}
+
+Test(time, reset_of_pending_timer_moves_it)
+{
+	int64_t t0 = goro_now();
+	goro_timer *t = goro_timer_new(10 * GORO_SECOND);
+	cr_assert(goro_timer_reset(t, 10 * MS), "Reset of a pending timer reported false");
+	int64_t v = recv_instant(goro_timer_chan(t));
+	cr_assert_geq(v, t0 + 10 * MS);
+	/* And the other way: a near timer pushed far out does not fire. */
+	cr_assert_not(goro_timer_reset(t, 10 * MS), "Reset of a received timer reports true");
+	cr_assert(goro_timer_reset(t, 10 * GORO_SECOND), "Reset of a pending timer reported false");
+	assert_quiet(goro_timer_chan(t), 50 * MS, "fired at the time before the Reset");
+	cr_assert(goro_timer_stop(t));
+	goro_timer_free(t);
+}
+
+Test(time, stopped_timer_can_be_reset)
+{
+	goro_timer *t = goro_timer_new(10 * GORO_SECOND);
+	cr_assert(goro_timer_stop(t));
+	cr_assert_not(goro_timer_reset(t, 5 * MS), "Reset of a stopped timer reports true");
+	recv_instant(goro_timer_chan(t));
+	goro_timer_free(t);
+}
+
+Test(time, after_delivers_once)
+{
+	int64_t t0 = goro_now();
+	goro_chan *c = goro_after(20 * MS);
+	int64_t v = recv_instant(c);
+	cr_assert_geq(v, t0 + 20 * MS);
+	assert_quiet(c, 50 * MS, "time.After delivered twice");
+}
+
+Test(time, after_in_select)
+{
+	goro_chan *never = goro_chan_new(int, 0);
+	int64_t at;
+	int x;
+	goro_case cases[] = { GORO_RECV(never, &x), GORO_RECV(goro_after(10 * MS), &at) };
+	cr_assert_eq(goro_select(cases, 2, false), 1);
+	cr_assert(cases[1].ok);
+}
+
+/* ------------------------------------------------------------------ */
+/* AfterFunc                                                           */
+/* ------------------------------------------------------------------ */
+
+struct af_args {
+	goro_chan *out;
+};
+
+static void report_id(void *p)
+{
+	struct af_args *a = p;
+	goro_send(a->out, goro_id());
+}
+
+Test(time, after_func_runs_in_its_own_goroutine)
+{
+	goro_chan *out = goro_chan_new(int64_t, 1);
+	int64_t t0 = goro_now();
+	goro_timer *t = goro_after_func(20 * MS, report_id, &(struct af_args){ out });
+	int64_t id = 0;
+	cr_assert_eq(goro_chan_recv_until(out, &id, SOON), GORO_OK, "AfterFunc never ran");
+	cr_assert_geq(goro_now(), t0 + 20 * MS);
+	cr_assert_gt(id, 1);
+	cr_assert_neq(id, goro_id(), "fn ran on the caller's goroutine");
+	cr_assert_not(goro_timer_stop(t), "Stop after fn started reports true");
+	goro_timer_free(t);
+	GOROUTINES_BACK_TO(1);
+}
+
+Test(time, after_func_stop_prevents_it)
+{
+	goro_chan *out = goro_chan_new(int64_t, 1);
+	goro_timer *t = goro_after_func(500 * MS, report_id, &(struct af_args){ out });
+	bool stopped = goro_timer_stop(t);
+	int64_t id;
+	if (stopped) {
+		/* Well past when it would have run. */
+		cr_assert_eq(goro_chan_recv_until(out, &id, after_now(700 * MS)), GORO_TIMEDOUT,
+		             "fn ran although Stop reported true");
+	} else {
+		/* The machine was too slow to stop it in time: then it runs. */
+		cr_assert_eq(goro_chan_recv_until(out, &id, SOON), GORO_OK,
+		             "Stop reported false but fn never ran");
+	}
+	goro_timer_free(t);
+}
+
+static atomic_int af_runs;
+
+static void count_run(void *p)
+{
+	(void)p;
+	atomic_fetch_add(&af_runs, 1);
+}
+
+Test(time, after_func_reset_runs_it_again)
+{
+	goro_timer *t = goro_after_func(1 * MS, count_run, &(int){ 0 });
+	EVENTUALLY(atomic_load(&af_runs) == 1);
+	cr_assert_not(goro_timer_reset(t, 1 * MS));
+	EVENTUALLY(atomic_load(&af_runs) == 2);
+	GOROUTINES_BACK_TO(1);
+	cr_assert_eq(atomic_load(&af_runs), 2);
+	goro_timer_free(t);
+}
+
+/* ------------------------------------------------------------------ */
+/* Tickers                                                             */
+/* ------------------------------------------------------------------ */
+
+Test(time, ticker_ticks_repeatedly_then_stops)
+{
+	const goro_duration period = 10 * MS;
+	int64_t t0 = goro_now();
+	goro_ticker *tk = goro_ticker_new(period);
+	int64_t prev = t0;
+	for (int i = 1; i <= 5; i++) {
+		int64_t v = recv_instant(goro_ticker_chan(tk));
+		cr_assert_gt(v, prev, "tick %d not after the previous one", i);
+		prev = v;
+	}
+	/* Five ticks cannot happen before five periods have passed. */
+	cr_assert_geq(prev, t0 + 5 * period, "ticked faster than its period");
+
+	goro_ticker_stop(tk);
+	assert_quiet(goro_ticker_chan(tk), 5 * period, "a stopped ticker ticked");
+	goro_ticker_free(tk);
+}
+
+Test(time, ticker_reset_changes_the_period)
+{
+	goro_ticker *tk = goro_ticker_new(GORO_HOUR);
+	goro_ticker_reset(tk, 5 * MS);
+	for (int i = 0; i < 3; i++)
+		recv_instant(goro_ticker_chan(tk));
+
+	/* Slower again: a pending tick is discarded, the next comes an hour on. */
+	goro_ticker_reset(tk, GORO_HOUR);
+	assert_quiet(goro_ticker_chan(tk), 50 * MS, "ticked at the old period after Reset");
+
+	/* A stopped ticker restarts with Reset. */
+	goro_ticker_stop(tk);
+	goro_ticker_reset(tk, 5 * MS);
+	recv_instant(goro_ticker_chan(tk));
+	goro_ticker_free(tk);
+}
+
+/* A slow receiver: ticks are dropped, never queued up (the channel holds one). */
+Test(time, ticker_drops_ticks_for_a_slow_receiver)
+{
+	goro_ticker *tk = goro_ticker_new(1 * MS);
+	goro_sleep(30 * MS);
+	cr_assert_leq(goro_chan_len(goro_ticker_chan(tk)), 1);
+	recv_instant(goro_ticker_chan(tk));
+	goro_ticker_stop(tk);
+	goro_ticker_free(tk);
+}
+
+static atomic_bool busy_stop;
+
+static void busy(void *p)
+{
+	(void)p;
+	volatile unsigned x = 0;
+	while (!atomic_load(&busy_stop)) {
+		for (int i = 0; i < 20000; i++)
+			x += (unsigned)i;
+		goro_yield(); /* cooperative: a goroutine that never yields owns its worker */
+	}
+}
+
+Test(time, ticker_ticks_under_load)
+{
+	enum { BUSY = 16 };
+	for (int i = 0; i < BUSY; i++)
+		goro_go0(busy);
+	goro_ticker *tk = goro_ticker_new(5 * MS);
+	int64_t prev = 0;
+	for (int i = 0; i < 20; i++) {
+		int64_t v = recv_instant(goro_ticker_chan(tk));
+		cr_assert_gt(v, prev);
+		prev = v;
+	}
+	goro_ticker_stop(tk);
+	goro_ticker_free(tk);
+	atomic_store(&busy_stop, true);
+	GOROUTINES_BACK_TO(1);
+}
+
+/* ------------------------------------------------------------------ */
+/* Many timers                                                         */
+/* ------------------------------------------------------------------ */
+
+enum { MANY_TIMERS = 100000 };
+
+Test(time, hundred_thousand_pending_timers_then_stop_all)
+{
+	goro_timer **ts = calloc(MANY_TIMERS, sizeof *ts);
+	cr_assert_not_null(ts);
+	for (int i = 0; i < MANY_TIMERS; i++)
+		ts[i] = goro_timer_new(GORO_HOUR + (goro_duration)(i % 977) * GORO_SECOND);
+	/* A near timer still fires on time among them (the heap orders it). */
+	goro_timer *near = goro_timer_new(5 * MS);
+	recv_instant(goro_timer_chan(near));
+	goro_timer_free(near);
+	for (int i = 0; i < MANY_TIMERS; i++)
+		cr_assert(goro_timer_stop(ts[i]), "timer %d was not pending", i);
+	for (int i = 0; i < MANY_TIMERS; i++)
+		goro_timer_free(ts[i]);
+	free(ts);
+	/* The runtime still has working timers afterwards. */
+	goro_sleep(1 * MS);
+}
+
+/* Many goroutines create, stop, reset and receive timers at once; each
+ * checks the Go 1.23 contract on every step. */
+enum { CHURNERS = 16, CHURN_ITERS = 300 };
+
+static atomic_int churn_errors;
+
+struct churn_args {
+	goro_chan *done;
+	unsigned seed;
+};
+
+static void churn(void *p)
+{
+	struct churn_args *a = p;
+	unsigned s = a->seed;
+	for (int i = 0; i < CHURN_ITERS; i++) {
+		s = s * 1103515245u + 12345u;
+		goro_duration d = (goro_duration)(s % 300) * GORO_MICROSECOND;
+		goro_timer *t = goro_timer_new(d);
+		int64_t v;
+		switch ((s >> 16) % 3) {
+		case 0: /* never received: Stop must report true and leave nothing */
+			if (!goro_timer_stop(t) ||
+			    goro_chan_tryrecv(goro_timer_chan(t), &v) != GORO_WOULDBLOCK)
+				atomic_fetch_add(&churn_errors, 1);
+			break;
+		case 1: /* received: then Stop reports false */
+			if (goro_chan_recv_until(goro_timer_chan(t), &v, SOON) != GORO_OK ||
+			    goro_timer_stop(t))
+				atomic_fetch_add(&churn_errors, 1);
+			break;
+		default: { /* Reset before receiving: the value is never one from
+		            * before the Reset */
+			int64_t reset_at = goro_now();
+			if (!goro_timer_reset(t, d))
+				atomic_fetch_add(&churn_errors, 1);
+			if (goro_chan_recv_until(goro_timer_chan(t), &v, SOON) != GORO_OK ||
+			    v < reset_at + d)
+				atomic_fetch_add(&churn_errors, 1);
+			break;
+		}
+		}
+		goro_timer_free(t);
+	}
+	goro_send(a->done, 1);
+}
+
+Test(time, concurrent_timer_churn_from_many_goroutines)
+{
+	goro_chan *done = goro_chan_new(int, CHURNERS);
+	for (int i = 0; i < CHURNERS; i++)
+		goro_go(churn, &(struct churn_args){ done, (unsigned)i + 1 });
+	for (int i = 0; i < CHURNERS; i++) {
+		int v;
+		cr_assert_eq(goro_chan_recv_until(done, &v, SOON), GORO_OK);
+	}
+	cr_assert_eq(atomic_load(&churn_errors), 0, "%d timer operations broke the contract",
+	             atomic_load(&churn_errors));
+}
+
+/* Timers created on one goroutine are stopped by another (usually on the
+ * other worker, so the stop crosses heaps). */
+struct cross_args {
+	goro_chan *timers;
+	goro_chan *done;
+};
+
+static void cross_stopper(void *p)
+{
+	struct cross_args *a = p;
+	goro_timer *t;
+	int bad = 0;
+	while (goro_chan_recv(a->timers, &t)) {
+		int64_t v;
+		if (!goro_timer_stop(t) ||
+		    goro_chan_tryrecv(goro_timer_chan(t), &v) != GORO_WOULDBLOCK)
+			bad++;
+		goro_timer_free(t);
+	}
+	goro_send(a->done, bad);
+}
+
+Test(time, timers_stopped_from_another_goroutine)
+{
+	goro_chan *timers = goro_chan_new(goro_timer *, 64), *done = goro_chan_new(int, 2);
+	for (int i = 0; i < 2; i++)
+		goro_go(cross_stopper, &(struct cross_args){ timers, done });
+	for (int i = 0; i < 20000; i++) {
+		goro_timer *t = goro_timer_new((goro_duration)(i % 200) * GORO_MICROSECOND);
+		goro_chan_send(timers, &t);
+	}
+	goro_chan_close(timers);
+	for (int i = 0; i < 2; i++) {
+		int bad = -1;
+		cr_assert_eq(goro_chan_recv_until(done, &bad, SOON), GORO_OK);
+		cr_assert_eq(bad, 0, "%d cross-goroutine stops broke the contract", bad);
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Misuse                                                              */
+/* ------------------------------------------------------------------ */
+
+static void sc_ticker_zero(void)
+{
+	goro_ticker_new(0);
+}
+
+static void sc_ticker_reset_negative(void)
+{
+	goro_ticker *tk = goro_ticker_new(GORO_SECOND);
+	goro_ticker_reset(tk, -1);
+}
+
+DEATH_SCENARIOS({ "ticker_zero", sc_ticker_zero },
+                { "ticker_reset_negative", sc_ticker_reset_negative });
+
+Test(time_misuse, ticker_with_nonpositive_interval_panics)
+{
+	struct death d;
+	death_run("ticker_zero", &d);
+	death_assert_signal(&d, SIGABRT);
+	death_assert_stderr_has(&d, "panic: non-positive interval for NewTicker");
+}
+
+Test(time_misuse, ticker_reset_with_nonpositive_interval_panics)
+{
+	struct death d;
+	death_run("ticker_reset_negative", &d);
+	death_assert_signal(&d, SIGABRT);
+	death_assert_stderr_has(&d, "panic: non-positive interval for Ticker.Reset");
+}

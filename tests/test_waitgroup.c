@@ -1,0 +1,267 @@
+/*
+ * test_waitgroup.c — sync.WaitGroup: Add/Done/Wait, a zero counter never
+ * blocks, 100,000 goroutines on one WaitGroup (wg.Go and Add+go+Done),
+ * every waiter is released, reuse, wait_until / wait_ctx, and the panic on
+ * a negative counter.
+ */
+#include <criterion/criterion.h>
+#include <stdatomic.h>
+
+#include <goro.h>
+
+#include "death.h"
+#include "waiting.h"
+
+struct wg_args {
+	goro_waitgroup *wg;
+	atomic_int *count;
+};
+
+static void count_and_done(void *p)
+{
+	struct wg_args *a = p;
+	goro_sleep(GORO_MILLISECOND); /* Wait must really wait */
+	atomic_fetch_add(a->count, 1);
+	goro_waitgroup_done(a->wg);
+}
+
+static void count_only(void *p)
+{
+	struct wg_args *a = p;
+	atomic_fetch_add(a->count, 1);
+}
+
+Test(waitgroup, add_done_wait)
+{
+	goro_waitgroup wg = { 0 };
+	atomic_int count = 0;
+	goro_waitgroup_add(&wg, 3);
+	for (int i = 0; i < 3; i++)
+		goro_go(count_and_done, &(struct wg_args){ &wg, &count });
+	cr_assert_eq(goro_waitgroup_wait_until(&wg, SOON), GORO_OK);
+	cr_assert_eq(atomic_load(&count), 3, "Wait returned before every Done");
+	GOROUTINES_BACK_TO(1);
+}
+
+Test(waitgroup, wait_with_zero_counter_returns_at_once)
+{
+	goro_waitgroup wg = { 0 };
+	goro_waitgroup_wait(&wg); /* the zero value has counter 0 */
+	cr_assert_eq(goro_waitgroup_wait_until(&wg, goro_now() - GORO_SECOND), GORO_OK,
+	             "a zero counter is not a timeout, whatever the deadline");
+	goro_ctx *ctx = goro_with_cancel(goro_background());
+	goro_cancel(ctx);
+	cr_assert_eq(goro_waitgroup_wait_ctx(&wg, ctx), GORO_OK);
+	goro_ctx_release(ctx);
+
+	goro_waitgroup_add(&wg, 2);
+	goro_waitgroup_done(&wg);
+	goro_waitgroup_add(&wg, -1);
+	goro_waitgroup_wait(&wg); /* back to zero */
+}
+
+enum { MANY = 100000 };
+
+Test(waitgroup, hundred_thousand_goroutines_with_go)
+{
+	goro_waitgroup wg = { 0 };
+	atomic_int count = 0;
+	for (int i = 0; i < MANY; i++)
+		goro_waitgroup_go(&wg, count_only, &(struct wg_args){ &wg, &count });
+	cr_assert_eq(goro_waitgroup_wait_until(&wg, SOON), GORO_OK);
+	cr_assert_eq(atomic_load(&count), MANY);
+	GOROUTINES_BACK_TO(1);
+}
+
+static void count_then_done(void *p)
+{
+	struct wg_args *a = p;
+	atomic_fetch_add(a->count, 1);
+	goro_waitgroup_done(a->wg);
+}
+
+Test(waitgroup, hundred_thousand_goroutines_with_add_and_done)
+{
+	goro_waitgroup wg = { 0 };
+	atomic_int count = 0;
+	for (int i = 0; i < MANY; i++) {
+		goro_waitgroup_add(&wg, 1);
+		goro_go(count_then_done, &(struct wg_args){ &wg, &count });
+	}
+	cr_assert_eq(goro_waitgroup_wait_until(&wg, SOON), GORO_OK);
+	cr_assert_eq(atomic_load(&count), MANY);
+	GOROUTINES_BACK_TO(1);
+}
+
+/* wg.Go copies the argument object, like goro_go. */
+struct go_copy_args {
+	int value;
+	goro_chan *out;
+};
+
+static void send_value(void *p)
+{
+	struct go_copy_args *a = p;
+	goro_send(a->out, a->value);
+}
+
+Test(waitgroup, go_copies_the_argument_and_returns_the_id)
+{
+	goro_waitgroup wg = { 0 };
+	goro_chan *out = goro_chan_new(int, 2);
+	struct go_copy_args args = { 7, out };
+	int64_t id1 = goro_waitgroup_go(&wg, send_value, &args);
+	args.value = 8;
+	int64_t id2 = goro_waitgroup_go(&wg, send_value, &args);
+	args.value = -1;
+	cr_assert_gt(id1, 1);
+	cr_assert_neq(id1, id2);
+	cr_assert_eq(goro_waitgroup_wait_until(&wg, SOON), GORO_OK);
+	int a = 0, b = 0;
+	goro_chan_recv(out, &a);
+	goro_chan_recv(out, &b);
+	cr_assert_eq(a + b, 15, "wg.Go passed the caller's object, not a copy");
+}
+
+/* ------------------------------------------------------------------ */
+/* Waiters                                                             */
+/* ------------------------------------------------------------------ */
+
+enum { WAITERS = 6 };
+
+struct waiter_args {
+	goro_waitgroup *wg;
+	goro_chan *out;
+	int64_t deadline;
+	goro_ctx *ctx; /* owned reference, or NULL */
+};
+
+static void waiter(void *p)
+{
+	struct waiter_args *a = p;
+	int rc;
+	if (a->ctx)
+		rc = goro_waitgroup_wait_ctx(a->wg, a->ctx);
+	else if (a->deadline != INT64_MAX)
+		rc = goro_waitgroup_wait_until(a->wg, a->deadline);
+	else
+		goro_waitgroup_wait(a->wg), rc = GORO_OK;
+	goro_ctx_release(a->ctx);
+	goro_send(a->out, rc);
+}
+
+static void start_waiter(struct waiter_args a)
+{
+	int64_t id = goro_go(waiter, &a);
+	EVENTUALLY(blocked_in(id, WR_WAITGROUP) || goro_chan_len(a.out) > 0);
+}
+
+static int recv_status(goro_chan *c)
+{
+	int rc = -1;
+	cr_assert_eq(goro_chan_recv_until(c, &rc, SOON), GORO_OK, "no status reported");
+	return rc;
+}
+
+Test(waitgroup, every_waiter_is_released)
+{
+	goro_waitgroup wg = { 0 };
+	goro_chan *out = goro_chan_new(int, WAITERS);
+	goro_waitgroup_add(&wg, 2);
+	for (int i = 0; i < WAITERS; i++)
+		start_waiter((struct waiter_args){ &wg, out, INT64_MAX, NULL });
+	cr_assert_eq(blocked_count(WR_WAITGROUP), WAITERS);
+	goro_waitgroup_done(&wg);
+	int v;
+	cr_assert_eq(goro_chan_tryrecv(out, &v), GORO_WOULDBLOCK, "released with counter 1");
+	goro_waitgroup_done(&wg);
+	for (int i = 0; i < WAITERS; i++)
+		cr_assert_eq(recv_status(out), GORO_OK, "waiter %d never released", i);
+	GOROUTINES_BACK_TO(1);
+}
+
+Test(waitgroup, reusable_after_wait)
+{
+	goro_waitgroup wg = { 0 };
+	atomic_int count = 0;
+	for (int round = 1; round <= 20; round++) {
+		goro_waitgroup_add(&wg, 3);
+		for (int i = 0; i < 3; i++)
+			goro_go(count_and_done, &(struct wg_args){ &wg, &count });
+		cr_assert_eq(goro_waitgroup_wait_until(&wg, SOON), GORO_OK);
+		cr_assert_eq(atomic_load(&count), 3 * round, "round %d", round);
+	}
+}
+
+/* Waiters that give up leave the WaitGroup working for the others. */
+Test(waitgroup, wait_until_and_wait_ctx_give_up_then_it_still_works)
+{
+	goro_waitgroup wg = { 0 };
+	goro_chan *timed = goro_chan_new(int, 1), *canceled = goro_chan_new(int, 1),
+	          *expired = goro_chan_new(int, 1), *plain = goro_chan_new(int, 1);
+	goro_ctx *cctx = goro_with_cancel(goro_background());
+	goro_ctx *tctx = goro_with_timeout(goro_background(), 50 * GORO_MILLISECOND);
+	goro_waitgroup_add(&wg, 1);
+
+	cr_assert_eq(goro_waitgroup_wait_until(&wg, after_now(20 * GORO_MILLISECOND)),
+	             GORO_TIMEDOUT);
+	start_waiter((struct waiter_args){ &wg, plain, INT64_MAX, NULL });
+	start_waiter((struct waiter_args){ &wg, timed, after_now(50 * GORO_MILLISECOND), NULL });
+	start_waiter((struct waiter_args){ &wg, canceled, INT64_MAX, goro_ctx_retain(cctx) });
+	start_waiter((struct waiter_args){ &wg, expired, INT64_MAX, goro_ctx_retain(tctx) });
+	goro_cancel(cctx);
+	cr_assert_eq(recv_status(timed), GORO_TIMEDOUT);
+	cr_assert_eq(recv_status(canceled), GORO_CANCELED);
+	cr_assert_eq(recv_status(expired), GORO_DEADLINE_EXCEEDED);
+	int v;
+	cr_assert_eq(goro_chan_tryrecv(plain, &v), GORO_WOULDBLOCK);
+
+	goro_waitgroup_done(&wg);
+	cr_assert_eq(recv_status(plain), GORO_OK, "lost wake-up after other waiters gave up");
+	cr_assert_eq(goro_waitgroup_wait_until(&wg, goro_now()), GORO_OK);
+
+	/* And a next round works too. */
+	goro_waitgroup_add(&wg, 1);
+	start_waiter((struct waiter_args){ &wg, plain, INT64_MAX, NULL });
+	goro_waitgroup_done(&wg);
+	cr_assert_eq(recv_status(plain), GORO_OK);
+	goro_ctx_release(cctx);
+	goro_ctx_release(tctx);
+	GOROUTINES_BACK_TO(1);
+}
+
+/* ------------------------------------------------------------------ */
+/* Negative counter: Go's panic                                         */
+/* ------------------------------------------------------------------ */
+
+static void sc_done_without_add(void)
+{
+	goro_waitgroup wg = { 0 };
+	goro_waitgroup_done(&wg);
+}
+
+static void sc_add_negative(void)
+{
+	goro_waitgroup wg = { 0 };
+	goro_waitgroup_add(&wg, 2);
+	goro_waitgroup_add(&wg, -3);
+}
+
+DEATH_SCENARIOS({ "done_without_add", sc_done_without_add },
+                { "add_negative", sc_add_negative });
+
+Test(waitgroup_misuse, done_without_add_panics)
+{
+	struct death d;
+	death_run("done_without_add", &d);
+	death_assert_signal(&d, SIGABRT);
+	death_assert_stderr_has(&d, "panic: sync: negative WaitGroup counter");
+}
+
+Test(waitgroup_misuse, negative_add_panics)
+{
+	struct death d;
+	death_run("add_negative", &d);
+	death_assert_signal(&d, SIGABRT);
+	death_assert_stderr_has(&d, "panic: sync: negative WaitGroup counter");
+}
