@@ -131,40 +131,51 @@ struct scenario {
 	/* The article's synctest body sleeps this long before Wait (its
 	 * Canceled test: "Give time for operations to settle"). */
 	goro_duration settle;
+	/* Whether it leaks depends on timing in goro (see racy_note). */
+	bool racy;
 };
 
 static const struct scenario scenarios[] = {
-	{ "Gather",
-	  "Gather starts one goroutine per function; each blocks sending its result\n"
-	  "on an unbuffered channel that the caller never reads.",
-	  "a buffer for every result", run_gather, run_gather_fixed, 0 },
-	{ "Range over channel",
-	  "Two workers range over a channel the sender never closes: once the four\n"
-	  "items are taken, both wait for a fifth forever.",
-	  "close(ch) after the last send", run_range_over_chan, run_range_over_chan_fixed, 0 },
-	{ "Double send",
-	  "On the error path the child sends nil and then its result; the caller\n"
-	  "receives once, so the second send blocks forever.",
-	  "return after sending nil", run_double_send, run_double_send_fixed, 0 },
-	{ "Early return",
-	  "The parent returns on an error before receiving its child's result; the\n"
-	  "child's send on the unbuffered channel blocks forever.",
-	  "a buffered channel", run_early_return, run_early_return_fixed, 0 },
-	{ "Cancel/Timeout",
-	  "The parent's context is canceled, so it returns without receiving; the\n"
-	  "child's send blocks forever.",
-	  "a buffered channel", run_canceled, run_canceled_fixed, GORO_SECOND },
-	{ "Take first (three items)",
-	  "The parent takes the first of three results; the other two children\n"
-	  "block in their sends forever.",
-	  "a buffer for every result", run_take_first, run_take_first_fixed, 0 },
-	{ "Take first (nil input)",
-	  "With no items the parent waits for a result that never comes.",
-	  "return early on empty input", run_take_first_nil, run_take_first_nil_fixed, 0 },
-	{ "Orphans",
-	  "The client starts a Worker and never stops it: its two run goroutines\n"
-	  "wait in their select forever.",
-	  "stop the worker (Go: defer w.Stop())", run_orphans, run_orphans_fixed, 0 },
+	{ .title = "Gather",
+	  .problem = "Gather starts one goroutine per function; each blocks sending its result\n"
+	             "on an unbuffered channel that the caller never reads.",
+	  .fix = "a buffer for every result",
+	  .run = run_gather, .run_fixed = run_gather_fixed },
+	{ .title = "Range over channel",
+	  .problem = "Two workers range over a channel the sender never closes: once the four\n"
+	             "items are taken, both wait for a fifth forever.",
+	  .fix = "close(ch) after the last send",
+	  .run = run_range_over_chan, .run_fixed = run_range_over_chan_fixed },
+	{ .title = "Double send",
+	  .problem = "On the error path the child sends nil and then its result; the caller\n"
+	             "receives once, so the second send blocks forever.",
+	  .fix = "return after sending nil",
+	  .run = run_double_send, .run_fixed = run_double_send_fixed },
+	{ .title = "Early return",
+	  .problem = "The parent returns on an error before receiving its child's result; the\n"
+	             "child's send on the unbuffered channel blocks forever.",
+	  .fix = "a buffered channel",
+	  .run = run_early_return, .run_fixed = run_early_return_fixed },
+	{ .title = "Cancel/Timeout",
+	  .problem = "The parent's context is canceled, so it returns without receiving; the\n"
+	             "child's send blocks forever.",
+	  .fix = "a buffered channel",
+	  .run = run_canceled, .run_fixed = run_canceled_fixed,
+	  .settle = GORO_SECOND, .racy = true },
+	{ .title = "Take first (three items)",
+	  .problem = "The parent takes the first of three results; the other two children\n"
+	             "block in their sends forever.",
+	  .fix = "a buffer for every result",
+	  .run = run_take_first, .run_fixed = run_take_first_fixed },
+	{ .title = "Take first (nil input)",
+	  .problem = "With no items the parent waits for a result that never comes.",
+	  .fix = "return early on empty input",
+	  .run = run_take_first_nil, .run_fixed = run_take_first_nil_fixed },
+	{ .title = "Orphans",
+	  .problem = "The client starts a Worker and never stops it: its two run goroutines\n"
+	             "wait in their select forever.",
+	  .fix = "stop the worker (Go: defer w.Stop())",
+	  .run = run_orphans, .run_fixed = run_orphans_fixed },
 };
 
 enum { NSCENARIOS = sizeof scenarios / sizeof scenarios[0] };
@@ -196,9 +207,14 @@ static void heading(int i, const char *title)
 	printf("\n%s%s%s%s\n", BOLD, CYAN, rule, RESET);
 }
 
+/* Prints text indented by four spaces, without its trailing empty lines. */
 static void print_indented(const char *text)
 {
-	while (*text) {
+	size_t n = strlen(text);
+	while (n && text[n - 1] == '\n')
+		n--;
+	const char *stop = text + n;
+	while (text < stop) {
 		size_t len = strcspn(text, "\n");
 		if (len)
 			printf("    %.*s\n", (int)len, text);
@@ -210,11 +226,13 @@ static void print_indented(const char *text)
 	}
 }
 
-/* One tool's verdict: "label: N ..." in red, or "no leaks" in green. */
+/* One tool's verdict: "label  N <what> goroutine(s)" in red, or
+ * "no leaks" in green. */
 static void verdict(const char *label, int n, const char *what)
 {
 	if (n)
-		printf("%s%-32s%s %s%d %s%s\n", BOLD, label, RESET, RED, n, what, RESET);
+		printf("%s%-32s%s %s%d %s goroutine%s%s\n", BOLD, label, RESET, RED, n, what,
+		       n == 1 ? "" : "s", RESET);
 	else
 		printf("%s%-32s%s %sno leaks%s\n", BOLD, label, RESET, GREEN, RESET);
 }
@@ -326,7 +344,7 @@ static struct counts check(goro_fn run, goro_duration settle, struct id_set *see
 
 	c.goleak = goro_leak_find(opts, &text);
 	goro_leak_opts_free(opts);
-	verdict("goleak (goro_leak_find)", c.goleak, "unexpected goroutines");
+	verdict("goleak (goro_leak_find)", c.goleak, "unexpected");
 	if (text)
 		print_indented(text);
 	free(text);
@@ -334,7 +352,7 @@ static struct counts check(goro_fn run, goro_duration settle, struct id_set *see
 	goro_bubble_result r;
 	goro_synctest_run(&r, synctest_body, &(struct synctest_args){ run, settle });
 	c.synctest = r.status == GORO_BUBBLE_OK ? 0 : (r.nblocked ? r.nblocked : 1);
-	verdict("synctest (goro_synctest_run)", c.synctest, "goroutines blocked in the bubble");
+	verdict("synctest (goro_synctest_run)", c.synctest, "durably blocked");
 	if (r.report)
 		print_indented(r.report);
 	goro_bubble_result_free(&r);
@@ -344,7 +362,7 @@ static struct counts check(goro_fn run, goro_duration settle, struct id_set *see
 		abort();
 	c.leakprof = new_leaked_blocks(f, seen);
 	fclose(f);
-	verdict("goroutineleak profile", c.leakprof, "leaked goroutines");
+	verdict("goroutineleak profile", c.leakprof, "leaked");
 	if (c.leakprof)
 		print_indented(text);
 	free(text);
@@ -361,6 +379,17 @@ static bool none_saw_leak(const struct counts *c)
 	return c->num_goroutine == 0 && c->goleak == 0 && c->synctest == 0 && c->leakprof == 0;
 }
 
+/*
+ * Go keeps a new goroutine in its parent's run queue until the parent
+ * blocks, so Canceled's select always finds only ctx.Done() ready and the
+ * child always leaks.  goro may start the child at once on an idle worker.
+ */
+static const char racy_note[] =
+	"(Not every run leaked: goro started the child at once on another thread,\n"
+	"it sent before the parent's select, and the select took its result -\n"
+	"among ready cases Go's select picks at random.  In Go the child waits in\n"
+	"the parent's run queue, so the article's code always leaks.  Once more:)";
+
 int main(void)
 {
 	color = isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
@@ -376,6 +405,10 @@ int main(void)
 		heading(i, s->title);
 		printf("%s\n\n%s-- the article's code%s\n", s->problem, BOLD, RESET);
 		leaky[i] = check(s->run, s->settle, &seen);
+		for (int again = 0; s->racy && !all_saw_leak(&leaky[i]) && again < 10; again++) {
+			printf("\n%s\n\n%s-- the article's code, again%s\n", racy_note, BOLD, RESET);
+			leaky[i] = check(s->run, s->settle, &seen);
+		}
 		printf("\n%s-- fixed: %s%s\n", BOLD, s->fix, RESET);
 		fixed[i] = check(s->run_fixed, s->settle, &seen);
 		fflush(stdout);

@@ -491,4 +491,7 @@ GORO_API int goro_leakprof_count(void);
 }
 #endif
 
+/* Goroutine-aware I/O, offloading blocking calls, the debug endpoint. */
+#include "goro_net.h"
+
 #endif /* GORO_H */

@@ -104,6 +104,10 @@ static inline void death_run_env(const char *name, const char *extra_env, struct
 	for (size_t i = 0; i < nenv; i++) {
 		if (strncmp(environ[i], "GORO_TEST_SCENARIO=", 19) == 0)
 			continue;
+		/* Criterion's sandbox (BoxFort) marks its workers with BXFI_*;
+		 * the scenario process must not take itself for one. */
+		if (strncmp(environ[i], "BXFI_", 5) == 0)
+			continue;
 		if (extra_env && strncmp(environ[i], extra_env, extra_len) == 0)
 			continue;
 		env[k++] = environ[i];

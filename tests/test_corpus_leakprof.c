@@ -75,13 +75,12 @@ static bool detect_and_check(const struct corpus_case *c, int baseline,
 static bool settle_and_check(const struct corpus_case *c, int baseline,
                              char *msg, size_t size)
 {
-	bool ok;
-
 	corpus_settle();
-	while (!(ok = detect_and_check(c, baseline, msg, size)) &&
-	       c->mode == CORPUS_MUST_LEAK && corpus_settle_more())
-		;
-	return ok;
+	for (;;) {
+		bool ok = detect_and_check(c, baseline, msg, size);
+		if (ok || c->mode != CORPUS_MUST_LEAK || !corpus_settle_more())
+			return ok;
+	}
 }
 
 /* ---- cases that run on goroutine 1 (CORPUS_ON_MAIN) --------------- */

@@ -1,9 +1,13 @@
 /*
  * test_corpus_synctest.c — the corpus cases whose leaks are all durable
  * (flag CORPUS_SYNCTEST), each run as the root of a synctest bubble, as in
- * the article:
+ * the article's Cancel/Timeout test:
  *
- *     synctest.Test(t, func(t *testing.T) { run(); synctest.Wait() })
+ *     synctest.Test(t, func(t *testing.T) {
+ *         run()
+ *         time.Sleep(time.Minute) // on the fake clock: lets timers fire
+ *         synctest.Wait()
+ *     })
  *
  * A leaking case must end in GORO_BUBBLE_LEAKED ("main bubble goroutine
  * has exited but blocked goroutines remain") with exactly the case's
@@ -28,6 +32,14 @@ enum { REPORT_SIZE = 8192, REASON_SIZE = 48 };
 
 static const char durable_suffix[] = " (durable)";
 
+/*
+ * The bubble's clock only moves while its root runs (Go 1.26 stops it once
+ * the root returns: a goroutine still waiting on a timer is then reported
+ * as blocked).  The root therefore sleeps past every timer a case starts
+ * (the longest is 5 s), which costs nothing on the fake clock.
+ */
+#define BUBBLE_ROOT_SLEEP GORO_MINUTE
+
 struct bubble_root_arg {
 	const struct corpus_case *c;
 };
@@ -36,6 +48,7 @@ static void corpus_bubble_root(void *arg)
 {
 	const struct corpus_case *c = ((const struct bubble_root_arg *)arg)->c;
 	c->run();
+	goro_sleep(BUBBLE_ROOT_SLEEP);
 	goro_synctest_wait();
 }
 

@@ -226,6 +226,22 @@ Test(heap, aligned_allocations)
 	}
 }
 
+Test(heap, a_new_block_holds_no_free_list_link)
+{
+	/* The detector scans blocks conservatively: a stale link to another
+	 * block would keep that block alive. */
+	for (size_t n = 16; n <= 32768; n *= 2) {
+		void *a = goro_malloc(n), *b = goro_malloc(n);
+		goro_free(a);
+		goro_free(b);
+		void *c = goro_malloc(n), *d = goro_malloc(n);
+		cr_assert(!goro__heap_find(*(void **)c, NULL, NULL), "size %zu", n);
+		cr_assert(!goro__heap_find(*(void **)d, NULL, NULL), "size %zu", n);
+		goro_free(c);
+		goro_free(d);
+	}
+}
+
 Test(heap, usable_size_of_non_blocks_is_zero)
 {
 	int local = 0;
@@ -703,4 +719,11 @@ Test(heap, realloc_of_freed_block_aborts, .signal = SIGABRT)
 	void *p = goro_malloc(3000);
 	goro_free(p);
 	goro_realloc(p, 6000);
+}
+
+Test(heap, kind_out_of_range_aborts, .signal = SIGABRT)
+{
+	/* it would wrap the block's state byte to "free" */
+	void *p = goro_malloc(10);
+	goro__heap_set_kind(p, GORO_HEAP_KIND_MAX + 1);
 }

@@ -12,6 +12,7 @@
 #include <criterion/criterion.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -91,16 +92,17 @@ static void assert_report(const goro_bubble_result *r, const struct want *w)
 	             r->nblocked, w->count, r->report);
 	for (int i = 0; i < r->nblocked; i++) {
 		const goro_bubble_goroutine *g = &r->blocked[i];
-		cr_assert_str_eq(g->wait_reason, w->wait_reason, "goroutine %lld",
-		                 (long long)g->id);
-		cr_assert_str_eq(g->start_function, w->function, "goroutine %lld",
-		                 (long long)g->id);
+		cr_assert_str_eq(g->wait_reason, w->wait_reason, "goroutine %lld waits in \"%s\"",
+		                 (long long)g->id, g->wait_reason);
+		cr_assert_str_eq(g->start_function, w->function, "goroutine %lld started %s",
+		                 (long long)g->id, g->start_function);
 		if (w->created_by)
-			cr_assert_str_eq(g->created_by, w->created_by, "goroutine %lld",
-			                 (long long)g->id);
+			cr_assert_str_eq(g->created_by, w->created_by,
+			                 "goroutine %lld created by %s", (long long)g->id,
+			                 g->created_by);
 		cr_assert_str_eq(g->function, w->function,
-		                 "goroutine %lld: top of the stack; report:\n%s", (long long)g->id,
-		                 r->report);
+		                 "goroutine %lld: %s on top of the stack; report:\n%s",
+		                 (long long)g->id, g->function, r->report);
 		/* As in Go's dump: the goroutine's own function is the first frame. */
 		char top[256], want_top[160];
 		top_frame_of(r->report, g->id, top, sizeof top);
@@ -287,17 +289,32 @@ static void canceled_body(void *arg)
 	goro_ctx_release(ctx);
 }
 
+/*
+ * Canceled leaks only when its select takes ctx.Done().  Go keeps the new
+ * child in the parent's run queue until the parent blocks, so there it
+ * always leaks; goro may start the child at once on an idle worker, and if
+ * it reaches its send before the parent's select, the select picks one of
+ * the two ready cases at random (Go's rule).  Such a run leaks nothing and
+ * its bubble must end cleanly; the test then runs the bubble again.
+ */
+enum { RACY_TRIES = 50 };
+
 Test(article, canceled_leaks_and_its_second_takes_no_real_time)
 {
 	void (*fn)(goro_ctx *) = canceled;
-	int64_t t0 = goro_now(); /* real time: goroutine 1 is outside any bubble */
 	goro_bubble_result r;
-	goro_synctest_run(&r, canceled_body, &fn);
-	int64_t real = goro_since(t0);
+	for (int try = 0;; try++) {
+		int64_t t0 = goro_now(); /* real time: goroutine 1 is outside any bubble */
+		goro_synctest_run(&r, canceled_body, &fn);
+		int64_t real = goro_since(t0);
+		cr_assert_lt(real, 100 * GORO_MILLISECOND,
+		             "the bubble's 1 s sleep took %lld ns of real time", (long long)real);
+		if (r.status != GORO_BUBBLE_OK || try == RACY_TRIES)
+			break;
+		goro_bubble_result_free(&r);
+	}
 	assert_report(&r, &(struct want){ GORO_BUBBLE_LEAKED, 1, "chan send", "canceled_func1",
 	                                  "canceled" });
-	cr_assert_lt(real, 100 * GORO_MILLISECOND,
-	             "the bubble's 1 s sleep took %lld ns of real time", (long long)real);
 	goro_bubble_result_free(&r);
 }
 
@@ -1008,15 +1025,28 @@ static void run_leaky_gathers(int n)
 	}
 }
 
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define UNDER_SANITIZER 1 /* gcc's names */
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define UNDER_SANITIZER 1 /* clang's */
+#endif
+#endif
+
 /* 10,000 leaky bubbles leave 30,000 released goroutines behind: were
  * their stacks (or the bubbles, the reports, the channels) kept, the
  * resident set would grow by well over 100 MiB. */
 Test(synctest_memory, ten_thousand_leaky_bubbles_do_not_grow_memory)
 {
+#ifdef UNDER_SANITIZER
+	/* The sanitizers keep freed memory in quarantine (up to 256 MiB). */
+	cr_skip_test("RSS says nothing under a sanitizer");
+#endif
+	int goroutines = goro_num_goroutine();
 	run_leaky_gathers(500); /* warm up caches and free lists */
 	long before = rss_bytes();
 	run_leaky_gathers(10000);
 	long growth = rss_bytes() - before;
 	cr_assert_lt(growth, 8L << 20, "RSS grew by %ld KiB over 10,000 bubbles", growth >> 10);
-	cr_assert_eq(goro_num_goroutine(), 1, "released goroutines still counted");
+	cr_assert_eq(goro_num_goroutine(), goroutines, "released goroutines still counted");
 }

@@ -468,6 +468,42 @@ Test(symbolize, known_function_name_file_line)
 	cr_assert_str_eq(s.module, exe);
 }
 
+/* Symbolising and unwinding from a stack as small as a goroutine's, with
+ * cold caches (each test runs in a fresh process): libdw's deep parsing
+ * must happen elsewhere. */
+static ucontext_t small_return_uc;
+static struct goro_sym small_sym;
+static bool small_known;
+static int small_frames;
+
+static void on_small_stack(void)
+{
+	uintptr_t pcs[8];
+	bool truncated;
+
+	__asm__ volatile(".cfi_undefined rip"); /* the bottom, as in goro */
+	small_known = goro__symbolize((uintptr_t)symbolize_target, &small_sym);
+	small_frames = goro__unwind_here(pcs, 8, 0, &truncated);
+}
+
+Test(symbolize, cold_lookups_fit_on_a_goroutine_sized_stack)
+{
+	static char stack[32 * 1024] __attribute__((aligned(16)));
+	ucontext_t co;
+
+	cr_assert_eq(getcontext(&co), 0);
+	co.uc_stack.ss_sp = stack;
+	co.uc_stack.ss_size = sizeof stack;
+	co.uc_link = &small_return_uc;
+	makecontext(&co, on_small_stack, 0);
+	cr_assert_eq(swapcontext(&small_return_uc, &co), 0);
+
+	cr_assert(small_known);
+	cr_assert_str_eq(small_sym.func, "symbolize_target");
+	cr_assert(ends_with(small_sym.file, "test_trace.c"));
+	cr_assert_geq(small_frames, 2, "goro__unwind_here, on_small_stack");
+}
+
 Test(symbolize, results_are_cached_and_interned)
 {
 	struct goro_sym a, b;

@@ -61,6 +61,10 @@ static inline void *small_alloc(unsigned cls, unsigned kind)
 	}
 	if (HEAP_UNLIKELY(!p))
 		return NULL;
+	/* The first word holds the free-list link, a pointer the program never
+	 * wrote: left there, it would make the detector's conservative scan
+	 * keep some other block alive.  The line is in cache: we just read it. */
+	*(void **)p = NULL;
 	block_set_live(p, kind);
 	return p;
 }
@@ -135,8 +139,16 @@ static inline void *heap_alloc(size_t size, unsigned kind)
 	return p;
 }
 
+/* A kind above the maximum would wrap the state byte to 0 ("free"). */
+static void check_kind(unsigned kind)
+{
+	if (HEAP_UNLIKELY(kind > GORO_HEAP_KIND_MAX))
+		goro__heap_fatal("heap block kind out of range");
+}
+
 void *goro__heap_alloc_kind(size_t size, unsigned kind, bool zero)
 {
+	check_kind(kind);
 	if (!zero)
 		return heap_alloc(size, kind);
 	if (size > HEAP_MAX_SMALL) {
@@ -153,6 +165,7 @@ void *goro__heap_alloc_kind(size_t size, unsigned kind, bool zero)
 
 void *goro__heap_alloc_aligned(size_t align, size_t size, unsigned kind)
 {
+	check_kind(kind);
 	if (align <= HEAP_ALIGN)
 		return heap_alloc(size, kind);
 	heap_init();

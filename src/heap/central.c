@@ -29,7 +29,7 @@ struct heap_pool {
 	uint32_t nempty;
 } __attribute__((aligned(HEAP_CACHELINE)));
 
-static struct heap_pool pools[HEAP_NCLASS];
+static struct heap_pool pools[HEAP_NCLASS] HEAP_RT_STATE;
 
 static void partial_push(struct heap_pool *pool, struct heap_span *s)
 {

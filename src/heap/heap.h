@@ -56,8 +56,9 @@ GORO_HIDDEN void goro__heap_mark_clear(void);       /* world stopped */
 GORO_HIDDEN bool goro__heap_mark(const void *base);  /* true: was unmarked */
 GORO_HIDDEN bool goro__heap_is_marked(const void *base);
 
-/* Kind tag of a live block (kind <= GORO_HEAP_KIND_MAX). goro__heap_kind
- * returns GORO_HEAP_KIND_NONE when base is not in a live block. */
+/* Kind tag of a live block.  A kind above GORO_HEAP_KIND_MAX aborts (here
+ * and in the allocation calls); goro__heap_kind returns
+ * GORO_HEAP_KIND_NONE when base is not in a live block. */
 GORO_HIDDEN void goro__heap_set_kind(void *base, unsigned kind);
 GORO_HIDDEN unsigned goro__heap_kind(const void *base);
 
@@ -82,7 +83,8 @@ GORO_HIDDEN void *goro__heap_alloc_aligned(size_t align, size_t size,
 /* Usable size of the live block at p (its base), 0 if p is not one. */
 GORO_HIDDEN size_t goro__heap_usable_size(const void *p);
 
-/* Counters, for tests and debugging (approximate while others allocate). */
+/* Counters, for tests and debugging.  Takes the page heap lock: never
+ * while the world is stopped. */
 struct goro_heap_stats {
 	size_t arena_reserved;  /* virtual address space reserved */
 	size_t arena_used;      /* part of the arena ever handed out */

@@ -41,6 +41,10 @@
 #define HEAP_LIKELY(x) __builtin_expect(!!(x), 1)
 #define HEAP_UNLIKELY(x) __builtin_expect(!!(x), 0)
 #define HEAP_TLS __attribute__((tls_model("initial-exec")))
+/* The heap's own globals point into the arena (its base is the first
+ * block): the leak detector must not take them for user roots.  Same
+ * section as the runtime's (runtime/owned.h). */
+#define HEAP_RT_STATE __attribute__((section("goro_rt_state")))
 #define HEAP_CACHELINE 64
 
 /* Relaxed accesses are enough wherever a lock or an acquire load of the

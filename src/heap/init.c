@@ -21,9 +21,9 @@
 #define ARENA_MIN ((size_t)256 << 20)
 #define ARENA_ALIGN ((size_t)2 << 20)
 
-struct heap_region goro__heap_arena;
-struct heap_region goro__heap_pagemap_region;
-struct heap_region goro__heap_meta_region;
+struct heap_region goro__heap_arena HEAP_RT_STATE;
+struct heap_region goro__heap_pagemap_region HEAP_RT_STATE;
+struct heap_region goro__heap_meta_region HEAP_RT_STATE;
 _Atomic(struct heap_span *) *goro__heap_pagemap;
 _Atomic bool goro__heap_ready;
 

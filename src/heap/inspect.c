@@ -79,8 +79,10 @@ bool goro__heap_is_marked(const void *base)
 void goro__heap_set_kind(void *base, unsigned kind)
 {
 	uint32_t i;
+	if (kind > GORO_HEAP_KIND_MAX)
+		goro__heap_fatal("heap block kind out of range");
 	struct heap_span *s = heap_block_of((uintptr_t)base, &i);
-	if (s && kind <= GORO_HEAP_KIND_MAX)
+	if (s)
 		HEAP_STORE_REL(&s->blk[i], (uint8_t)(kind + 1));
 }
 

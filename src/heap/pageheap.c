@@ -40,7 +40,7 @@ static struct {
 	size_t free;  /* pages in free runs */
 	size_t dirty; /* pages in free runs that are not clean */
 	struct heap_span *dead[HEAP_NCLASS]; /* unused descriptors, per class */
-} ph;
+} ph HEAP_RT_STATE;
 
 static uintptr_t arena_base(void)
 {
@@ -216,10 +216,10 @@ static struct heap_span *arena_grow(size_t n)
 	size_t have = last ? span_npages(last) : 0;
 	if (have >= n)
 		return last;
-	size_t top = ph.top + (n - have);
-	size_t bytes = (top << HEAP_PAGE_SHIFT);
-	if (bytes > goro__heap_arena.reserved || top < ph.top)
+	if (n - have > (goro__heap_arena.reserved >> HEAP_PAGE_SHIFT) - ph.top)
 		return NULL;
+	size_t top = ph.top + (n - have);
+	size_t bytes = top << HEAP_PAGE_SHIFT;
 	bytes = (bytes + ARENA_CHUNK - 1) / ARENA_CHUNK * ARENA_CHUNK;
 	/* Page map first: a reader that sees the arena grown (acquire) must
 	 * find the page map entries for it readable. */

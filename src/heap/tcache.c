@@ -19,7 +19,7 @@ static __thread bool tc_exited HEAP_TLS;
 
 static pthread_key_t tc_key;
 /* Caches of exited threads, for reuse; page heap lock. */
-static struct heap_tcache *tc_reuse;
+static struct heap_tcache *tc_reuse HEAP_RT_STATE;
 
 static void tcache_flush_all(struct heap_tcache *tc)
 {

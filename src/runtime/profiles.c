@@ -150,7 +150,7 @@ static void describe(goro_leaked *out, struct goro_g *g)
 	for (struct goro_waiter *w = g->waiting; w && out->nwait_objects < 4; w = w->waitlink)
 		out->wait_objects[out->nwait_objects++] = w->obj;
 	struct goro_sym sym;
-	goro__symbolize((uintptr_t)g->fn, &sym);
+	goro__symbolize((uintptr_t)goro__bubble_start_fn(g), &sym);
 	snprintf(out->start_function, sizeof out->start_function, "%s", sym.func);
 	if (g->create_pc) {
 		goro__symbolize((uintptr_t)g->create_pc - 1, &sym);

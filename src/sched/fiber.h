@@ -13,6 +13,7 @@
 #include "sched/g.h"
 
 #if defined(GORO_ASAN)
+#include <sanitizer/asan_interface.h>
 #include <sanitizer/common_interface_defs.h>
 #endif
 #if defined(GORO_TSAN)
@@ -80,6 +81,18 @@ static inline void goro__fiber_after(struct goro_g *self, bool first)
 #endif
 	(void)self;
 	(void)first;
+}
+
+/* A stack goes back to the pool: forget the redzones its frames left, or
+ * the next goroutine on it trips over them. */
+static inline void goro__fiber_stack_reset(void *lo, void *hi)
+{
+#if defined(GORO_ASAN)
+	__asan_unpoison_memory_region(lo, (size_t)((char *)hi - (char *)lo));
+#else
+	(void)lo;
+	(void)hi;
+#endif
 }
 
 static inline unsigned goro__valgrind_register(void *lo, void *hi)

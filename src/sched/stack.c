@@ -250,6 +250,7 @@ struct goro_stack *goro__stack_get(struct goro_stack_cache *c, size_t size)
 
 void goro__stack_put(struct goro_stack_cache *c, struct goro_stack *s)
 {
+	goro__fiber_stack_reset(goro__stack_lo(s), goro__stack_hi(s));
 	if (c && s->size == default_size && c->count < CACHE_MAX) {
 		s->next = c->head;
 		c->head = s;

@@ -223,6 +223,15 @@ static void root_main(void *p)
 	run_cleanups(goro__getg()->bubble);
 }
 
+/* The function a goroutine was started with: for a bubble's root, the
+ * user's function rather than the runtime's wrapper. */
+goro_fn goro__bubble_start_fn(struct goro_g *g)
+{
+	if (g->fn == root_main && g->arg)
+		return ((struct root_args *)g->arg)->fn;
+	return g->fn;
+}
+
 static void cleanup_main(void *p)
 {
 	run_cleanups(*(struct goro_bubble **)p);
@@ -264,7 +273,8 @@ static void describe(goro_bubble_goroutine *out, struct goro_g *g,
 	snprintf(out->wait_reason, sizeof out->wait_reason, "%s",
 	         goro__wait_reason_str(g->wait_reason));
 	snprintf(out->function, sizeof out->function, "%s", goro__top_function(snap));
-	copy_sym(out->start_function, sizeof out->start_function, (uintptr_t)g->fn);
+	copy_sym(out->start_function, sizeof out->start_function,
+	         (uintptr_t)goro__bubble_start_fn(g));
 	if (g->create_pc)
 		copy_sym(out->created_by, sizeof out->created_by, (uintptr_t)g->create_pc - 1);
 }

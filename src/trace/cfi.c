@@ -136,6 +136,24 @@ static void compute(uintptr_t pc, struct goro_cfi_rule *r)
 	free(f);
 }
 
+/* compute() on the session's big stack (libdw's appetite for stack). */
+struct compute_call {
+	uintptr_t pc;
+	struct goro_cfi_rule *rule;
+};
+
+static void compute_thunk(void *p)
+{
+	struct compute_call *c = p;
+
+	compute(c->pc, c->rule);
+}
+
+static void deep_compute(uintptr_t pc, struct goro_cfi_rule *r)
+{
+	goro__dwfl_call(compute_thunk, &(struct compute_call){ pc, r });
+}
+
 /* ---- the cache --------------------------------------------------------- */
 
 static size_t slot_of(const struct cached_rule *t, size_t tcap, uintptr_t pc)
@@ -172,13 +190,13 @@ void goro__cfi_rule(uintptr_t pc, struct goro_cfi_rule *out)
 	if ((len + 1) * 2 <= cap || grow()) {
 		struct cached_rule *c = &tab[slot_of(tab, cap, pc)];
 		if (c->pc == 0) {
-			compute(pc, &c->rule);
+			deep_compute(pc, &c->rule);
 			c->pc = pc;
 			len++;
 		}
 		*out = c->rule;
 	} else {
-		compute(pc, out);
+		deep_compute(pc, out);
 	}
 	goro__dwfl_unlock();
 }

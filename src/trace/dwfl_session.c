@@ -8,12 +8,20 @@
  * Locking: `mu` guards `dwfl` and everything reached through it.
  */
 #include <pthread.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "trace/dwfl_session.h"
 
+enum { BIG_STACK = 1 << 20, GUARD = 1 << 16 };
+
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
-static Dwfl *dwfl; /* NULL until first use */
+static Dwfl *dwfl;       /* NULL until first use */
+static char *big_stack;  /* BIG_STACK bytes above a guard, or NULL */
+
+/* In call_on_stack_x86_64.S. */
+GORO_HIDDEN void goro__call_on_stack(void *top, void (*fn)(void *),
+                                     void *arg);
 
 /*
  * Separate debug files are looked up by build id only (the local
@@ -57,4 +65,30 @@ Dwfl_Module *goro__dwfl_module(uintptr_t pc)
 	if (mod == NULL && report_modules())
 		mod = dwfl_addrmodule(dwfl, pc);
 	return mod;
+}
+
+/* Maps the big stack with an inaccessible guard below it; NULL on error. */
+static char *map_big_stack(void)
+{
+	char *p = mmap(NULL, GUARD + BIG_STACK, PROT_READ | PROT_WRITE,
+	               MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+	if (p == MAP_FAILED)
+		return NULL;
+	if (mprotect(p, GUARD, PROT_NONE) != 0) {
+		munmap(p, GUARD + BIG_STACK);
+		return NULL;
+	}
+	return p + GUARD;
+}
+
+void goro__dwfl_call(void (*fn)(void *), void *arg)
+{
+	if (big_stack == NULL)
+		big_stack = map_big_stack();
+	if (big_stack == NULL) {
+		fn(arg); /* no memory for it: try on the caller's stack */
+		return;
+	}
+	goro__call_on_stack(big_stack + BIG_STACK, fn, arg);
 }

@@ -24,4 +24,12 @@ GORO_HIDDEN void goro__dwfl_unlock(void);
  */
 GORO_HIDDEN Dwfl_Module *goro__dwfl_module(uintptr_t pc);
 
+/*
+ * Runs fn(arg) on the session's own 1 MiB stack.  libdw needs deep stacks
+ * (reading a line table takes ~150 KiB) and goroutines run on 64 KiB ones:
+ * every libdw call that may parse something goes through here.  One stack
+ * suffices because the session lock is held around each use.
+ */
+GORO_HIDDEN void goro__dwfl_call(void (*fn)(void *), void *arg);
+
 #endif /* GORO_TRACE_DWFL_SESSION_H */

@@ -11,6 +11,10 @@
  * interner too.  Lookups allocate, so callers must not hold a lock the
  * allocator might need (see trace.h: never while the world is stopped).
  *
+ * Internal frames (hidden by the formats, as Go hides its runtime): code of
+ * goro's own source tree (found from this file's line info), goro_-named
+ * functions when there is no line info, and libc's start-up frames.
+ *
  * Staleness: a module dlclose'd and replaced by another at the same address
  * keeps its old cached names.  Tolerated: goro's users do not unload code
  * that goroutines still run.
@@ -216,6 +220,28 @@ static bool lookup(uintptr_t pc, struct goro_sym *s)
 	return true;
 }
 
+/* lookup() on the session's big stack: libdw may need ~150 KiB of it. */
+struct lookup_call {
+	uintptr_t pc;
+	struct goro_sym *sym;
+	bool known;
+};
+
+static void lookup_thunk(void *p)
+{
+	struct lookup_call *c = p;
+
+	c->known = lookup(c->pc, c->sym);
+}
+
+static bool deep_lookup(uintptr_t pc, struct goro_sym *s)
+{
+	struct lookup_call c = { .pc = pc, .sym = s };
+
+	goro__dwfl_call(lookup_thunk, &c);
+	return c.known;
+}
+
 /* ---- the cache --------------------------------------------------------- */
 
 static size_t slot_of(const struct cached_sym *t, size_t tcap, uintptr_t pc)
@@ -252,7 +278,7 @@ static const struct cached_sym *cache_get(uintptr_t pc)
 		return NULL;
 	struct cached_sym *c = &tab[slot_of(tab, cap, pc)];
 	if (c->pc == 0) {
-		c->known = lookup(pc, &c->sym);
+		c->known = deep_lookup(pc, &c->sym);
 		c->pc = pc;
 		len++;
 	}
@@ -272,7 +298,7 @@ bool goro__symbolize(uintptr_t pc, struct goro_sym *out)
 		*out = c->sym;
 		known = c->known;
 	} else {
-		known = lookup(pc, out);
+		known = deep_lookup(pc, out);
 	}
 	goro__dwfl_unlock();
 	return known;

@@ -50,11 +50,13 @@ enum corpus_mode {
 enum corpus_flags {
 	/* Every goroutine the case leaves blocked is durably blocked in the
 	 * synctest sense (channel, select, Cond, WaitGroup; no mutex wait, no
-	 * timer made outside, no endless loop), and the verdict under synctest
-	 * equals the leakprof one: test_corpus_synctest.c runs it in a bubble. */
+	 * timer made outside, no endless loop, no timer beyond the root's
+	 * one-minute fake sleep), and the verdict under synctest equals the
+	 * leakprof one: test_corpus_synctest.c runs it in a bubble. */
 	CORPUS_SYNCTEST = 1 << 0,
 	/* run() must run on goroutine 1 and never returns (it parks main);
-	 * the driver checks from another goroutine and ends the process. */
+	 * it starts at least one goroutine.  The driver checks from another
+	 * goroutine and ends the test process with the verdict. */
 	CORPUS_ON_MAIN = 1 << 1,
 };
 

@@ -348,14 +348,16 @@ CORPUS_CASE(golf_mutex_correct) {
 
 enum { GOLF_BUSY_GOROUTINES = 10000 };
 
-/* Computes forever, yielding now and then, and never blocks: the
- * detector runs while all 10,000 are still runnable. */
+/* Computes forever and never blocks: the detector runs while all 10,000
+ * are runnable.  It yields after each short burst so that the goroutine
+ * still starting the others, and the detector's stop-the-world, get their
+ * turn quickly. */
 static void golf_no_blocks_func1(void *arg)
 {
 	(void)arg;
 	volatile unsigned long work = 0;
 	for (;;) {
-		for (int i = 0; i < 1000; i++)
+		for (int i = 0; i < 64; i++)
 			work = work * 31 + (unsigned long)i;
 		goro_yield();
 	}
@@ -380,7 +382,7 @@ CORPUS_CASE(golf_no_blocks) {
 /* ------------------------------------------------------------------ */
 
 /* GOLF: 11 x 100,000; scaled down for a unit test. */
-enum { GOLF_CREATION_ROUNDS = 11, GOLF_CREATION_GOROUTINES = 10000 };
+enum { GOLF_CREATION_ROUNDS = 11, GOLF_CREATION_GOROUTINES = 5000 };
 
 struct handoff {
 	goro_chan *ch;     /* int, unbuffered */
@@ -421,7 +423,7 @@ CORPUS_CASE(golf_creation) {
 	.id = "GOLF-C7/creation",
 	.run = golf_creation_case,
 	.mode = CORPUS_NO_LEAK,
-	.note = "11 rounds of 10,000 goroutines (GOLF: 100,000) that pass a "
+	.note = "11 rounds of 5,000 goroutines (GOLF: 100,000) that pass a "
 	        "WaitGroup barrier, then hand a value over an unbuffered channel",
 	.flags = CORPUS_SYNCTEST,
 };
@@ -434,8 +436,9 @@ enum { GOLF_SIGNAL_WAITERS = 1001 };
 
 /* goro has no signal.Notify; what makes Go's case live is that the
  * runtime's signal table, a root, holds the channel.  This table plays
- * that part: a global, like the runtime's. */
-static goro_chan *signal_table[1];
+ * that part: a global, like the runtime's.  Only a signal handler would
+ * read it, so it is volatile: the compiler may not drop the store. */
+static goro_chan *volatile signal_table[1];
 
 static void golf_signal_func1(void *arg)
 {
@@ -483,7 +486,8 @@ CORPUS_CASE(golf_timer) {
 	.run = golf_timer_case,
 	.mode = CORPUS_NO_LEAK,
 	.note = "1001 goroutines wait on time.After(5s): the runtime's timers "
-	        "keep their channels live (in a bubble the fake clock fires them)",
+	        "keep their channels live (in a bubble the root's sleep on the "
+	        "fake clock fires them)",
 	.flags = CORPUS_SYNCTEST,
 };
 

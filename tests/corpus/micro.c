@@ -316,6 +316,6 @@ CORPUS_CASE(stress_daisy_chain) {
 	.mode = CORPUS_NO_LEAK,
 	.note = "1000 links each blocked on the next, the tail asleep for an hour: "
 	        "all reachable from a sleeping goroutine, the worst case for the "
-	        "detector's fixpoint. Not a synctest case: the fake clock would "
-	        "run the hour and the head's final send would leak",
+	        "detector's fixpoint. Not a synctest case: in a bubble the chain "
+	        "outlives the root, so it is reported as blocked",
 };

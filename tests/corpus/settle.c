@@ -12,8 +12,9 @@
  */
 #include "settle.h"
 
-/* Hang guards, not timing assertions: a case's run() returns at once. */
-#define CORPUS_RUN_LIMIT (10 * GORO_SECOND)
+/* Hang guards, not timing assertions: run() returns at once, except
+ * GOLF-C7, which hands over 55,000 goroutines (slow under valgrind). */
+#define CORPUS_RUN_LIMIT (60 * GORO_SECOND)
 #define CORPUS_SETTLE_LIMIT (200 * GORO_MILLISECOND)
 #define CORPUS_SETTLE_TICK (2 * GORO_MILLISECOND)
 /* Unchanged samples in a row that count as settled (about 10 ms). */
