@@ -103,6 +103,7 @@ GORO_API int goro_fd_init(int fd)
 
 struct goro_pollfd *goro__pollfd_acquire(int fd)
 {
+	goro__ensure_init(); /* the netpoller's per-worker state */
 	struct goro_pollfd *pd = lookup(fd, true);
 	if (!pd) {
 		errno = EBADF;
