@@ -1,9 +1,10 @@
 /*
  * print_leaks.c — the article's printLeaks, in goro.
  *
- * f runs in a frame of its own that is gone before the profile is taken:
- * the channels it made must not stay on main's stack, or the leak detector
- * would rightly find them reachable from a running goroutine.
+ * f runs in frames of its own, gone before the profile is taken: no live
+ * frame of main refers to the channels it made, so only the goroutines
+ * blocked on them do (else the detector would rightly call them
+ * reachable from a running goroutine).
  */
 #define _GNU_SOURCE
 #include <stdlib.h>

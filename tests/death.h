@@ -41,7 +41,8 @@
 extern char **environ;
 
 /* A scenario that has not died after this many seconds is killed by
- * SIGALRM, so a missing panic fails the test instead of hanging it. */
+ * SIGALRM, so a missing panic fails the test instead of hanging it.
+ * GORO_TEST_ALARM=<seconds> overrides it (slow sanitizer builds). */
 enum { DEATH_ALARM_SECONDS = 30 };
 
 struct death_scenario {
@@ -70,7 +71,8 @@ static inline void death_dispatch(const struct death_scenario *s, size_t n)
 	const char *want = getenv("GORO_TEST_SCENARIO");
 	if (!want)
 		return;
-	alarm(DEATH_ALARM_SECONDS);
+	const char *alarm_env = getenv("GORO_TEST_ALARM");
+	alarm(alarm_env ? (unsigned)atoi(alarm_env) : DEATH_ALARM_SECONDS);
 	for (size_t i = 0; i < n; i++) {
 		if (strcmp(s[i].name, want) == 0) {
 			s[i].fn();

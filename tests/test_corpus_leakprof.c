@@ -63,6 +63,11 @@ static bool detect_and_check(const struct corpus_case *c, int baseline,
 		}
 	}
 	free(seen);
+	/* The array holds the leaked goroutines' wait objects; freed malloc
+	 * memory is still scanned, so stale copies would keep those objects
+	 * reachable in the next detection (the MUST_LEAK retry). */
+	if (leaks)
+		explicit_bzero(leaks, (size_t)n * sizeof *leaks);
 	free(leaks);
 	return ok;
 }

@@ -33,11 +33,19 @@ struct range {
 	uintptr_t lo, hi;
 };
 
+/*
+ * A goroutine stack as an object: C lets goroutines point into each
+ * other's frames, and an object on a stack extends from its address up,
+ * so a pointer p into the stack makes [p, top) reachable — not the deeper
+ * frames, which nothing reached.  `from` is the lowest address made
+ * reachable so far (top: none); a root goroutine's stack is reachable
+ * from its stack pointer.
+ */
 struct gentry {
 	struct goro_g *g;
 	uintptr_t sp;     /* where its live stack starts */
+	uintptr_t from;   /* [from, top) scanned or queued */
 	uint8_t role;
-	bool scanned;     /* its stack is (being) scanned: reachable */
 	bool physical;    /* running on a signalled worker: a root */
 };
 
@@ -111,12 +119,20 @@ static void push(struct detector *d, uintptr_t lo, uintptr_t hi)
 	d->stack[d->top++] = (struct range){ lo, hi };
 }
 
+/* Makes [p, top) of e's stack reachable (p clamped to its live part). */
+static void reach_stack(struct detector *d, struct gentry *e, uintptr_t p)
+{
+	if (p < e->sp)
+		p = e->sp; /* below the stack pointer: dead frames */
+	if (p >= e->from)
+		return;
+	push(d, p, e->from);
+	e->from = p;
+}
+
 static void scan_stack_of(struct detector *d, struct gentry *e)
 {
-	if (e->scanned)
-		return;
-	e->scanned = true;
-	push(d, e->sp, (uintptr_t)e->g->stack_hi);
+	reach_stack(d, e, e->sp);
 }
 
 /* The goroutine whose stack contains v, if any. */
@@ -162,11 +178,26 @@ static void push_block(struct detector *d, void *base, size_t size)
  * (write(2) and snprintf only: the world is stopped). */
 static bool debug_marks;
 
+static const char *debug_maps; /* the maps text, to name a mapping */
+
 static void debug_mark(uintptr_t at, uintptr_t v, const char *what)
 {
-	char buf[160];
-	int n = snprintf(buf, sizeof buf, "goro leak debug: %s %#lx reached from %#lx\n", what,
-	                 (unsigned long)v, (unsigned long)at);
+	char buf[320];
+	const char *line = "", *p = debug_maps;
+	int len = 0;
+	while (p && *p) {
+		const char *nl = strchr(p, '\n');
+		char *q;
+		uintptr_t lo = strtoull(p, &q, 16), hi = strtoull(q + 1, NULL, 16);
+		if (at >= lo && at < hi) {
+			line = p;
+			len = nl ? (int)(nl - p) : (int)strlen(p);
+			break;
+		}
+		p = nl ? nl + 1 : NULL;
+	}
+	int n = snprintf(buf, sizeof buf, "goro leak debug: %s %#lx reached from %#lx (%.*s)\n",
+	                 what, (unsigned long)v, (unsigned long)at, len, line);
 	ssize_t r = write(2, buf, (size_t)n);
 	(void)r;
 }
@@ -186,10 +217,10 @@ static void consider(struct detector *d, uintptr_t at, uintptr_t v)
 		return;
 	}
 	struct gentry *e = stack_owner(d, v);
-	if (e && !e->scanned) {
+	if (e && v < e->from) {
 		if (unlikely(debug_marks))
-			debug_mark(at, (uintptr_t)e->g->id, "stack of goroutine");
-		scan_stack_of(d, e);
+			debug_mark(at, v, e->g->id == 1 ? "stack of goroutine 1 at" : "stack at");
+		reach_stack(d, e, v);
 	}
 }
 
@@ -304,6 +335,7 @@ static size_t read_maps(struct detector *d)
 static void scan_mappings(struct detector *d)
 {
 	size_t len = read_maps(d);
+	debug_maps = d->maps;
 	char *p = d->maps, *end = d->maps + len;
 	while (p < end) {
 		char *nl = memchr(p, '\n', (size_t)(end - p));
@@ -332,7 +364,8 @@ static void collect_one(struct goro_g *g, void *arg)
 		return;
 	}
 	g->leak_index = (int)d->ng;
-	d->gs[d->ng++] = (struct gentry){ .g = g, .sp = (uintptr_t)g->sp };
+	d->gs[d->ng++] = (struct gentry){ .g = g, .sp = (uintptr_t)g->sp,
+	                                  .from = (uintptr_t)g->stack_hi };
 }
 
 /* Where the stack of each goroutine running on a stopped worker starts. */
@@ -379,7 +412,7 @@ static bool obj_reachable(struct detector *d, void *obj)
 		return goro__heap_is_marked(base);
 	struct gentry *e = stack_owner(d, (uintptr_t)obj);
 	if (e)
-		return e->scanned;
+		return (uintptr_t)obj >= e->from;
 	return true; /* a global or plain malloc memory: a root */
 }
 
@@ -492,6 +525,12 @@ int goro__leak_detect(struct goro_leak_run *run)
 	 * (soundness first), and no runtime lock may be taken. */
 	run->inconclusive = rep.unstopped_threads > 0;
 	int n = run->inconclusive ? 0 : analyse(d, run);
+	if (n && !goro__stw_quiet_verified()) {
+		run->inconclusive = true; /* a thread we could not stop ran */
+		n = 0;
+		for (size_t i = 0; i < d->ng; i++)
+			d->gs[i].g->leaked = false;
+	}
 	goro__world_start();
 	run->pause_ns = goro__nanotime() - t0;
 	atomic_store(&last_pause, run->pause_ns);

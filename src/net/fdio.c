@@ -128,7 +128,8 @@ static int write_core(int fd, const void *buf, size_t len, size_t *n, int64_t de
 	do { /* at least once: a 0-byte write still reports errors */
 		struct rw_args a = { .buf = (char *)buf + *n, .len = len - *n };
 		ssize_t r = -1;
-		st = status_of(run(pd, fd, POLL_WRITE, call_write, &a, deadline, ctx, &r), r, NULL);
+		st = run(pd, fd, POLL_WRITE, call_write, &a, deadline, ctx, &r);
+		st = status_of(st, r, NULL);
 		if (st == GORO_OK && r == 0 && *n < len)
 			st = no_progress();
 		if (st == GORO_OK)
@@ -165,7 +166,8 @@ static int writev_core(int fd, const struct iovec *iov, int iovcnt, size_t *n,
 			call = call_write;
 		}
 		ssize_t r = -1;
-		st = status_of(run(pd, fd, POLL_WRITE, call, &a, deadline, ctx, &r), r, NULL);
+		st = run(pd, fd, POLL_WRITE, call, &a, deadline, ctx, &r);
+		st = status_of(st, r, NULL);
 		if (st != GORO_OK)
 			break;
 		*n += (size_t)r;
@@ -211,9 +213,9 @@ static int accept_core(int fd, struct sockaddr *addr, socklen_t *addrlen, int *n
 	if (!pd)
 		return GORO_ERRNO;
 	ssize_t r = -1;
-	int st = status_of(run(pd, fd, POLL_READ, call_accept,
-	                       &(struct accept_args){ addr, addrlen }, deadline, ctx, &r),
-	                   r, NULL);
+	struct accept_args a = { addr, addrlen };
+	int st = run(pd, fd, POLL_READ, call_accept, &a, deadline, ctx, &r);
+	st = status_of(st, r, NULL);
 	goro__pollfd_release(pd, fd);
 	if (st != GORO_OK)
 		return st;
@@ -299,7 +301,7 @@ static ssize_t plain(int st, size_t n)
 
 GORO_API ssize_t goro_fd_read(int fd, void *buf, size_t len)
 {
-	size_t n;
+	size_t n = 0;
 	struct rw_args a = { .buf = buf, .len = len };
 	return plain(read_core(fd, call_read, &a, &n, NO_DEADLINE, NULL), n);
 }
@@ -318,7 +320,7 @@ GORO_API int goro_fd_read_ctx(int fd, void *buf, size_t len, size_t *n, goro_ctx
 
 GORO_API ssize_t goro_fd_readv(int fd, const struct iovec *iov, int iovcnt)
 {
-	size_t n;
+	size_t n = 0;
 	struct rw_args a = { .iov = iov, .iovcnt = iovcnt };
 	return plain(read_core(fd, call_readv, &a, &n, NO_DEADLINE, NULL), n);
 }
@@ -346,7 +348,7 @@ static ssize_t plain_write(int st, size_t n)
 
 GORO_API ssize_t goro_fd_write(int fd, const void *buf, size_t len)
 {
-	size_t n;
+	size_t n = 0;
 	return plain_write(write_core(fd, buf, len, &n, NO_DEADLINE, NULL), n);
 }
 
@@ -363,7 +365,7 @@ GORO_API int goro_fd_write_ctx(int fd, const void *buf, size_t len, size_t *n, g
 
 GORO_API ssize_t goro_fd_writev(int fd, const struct iovec *iov, int iovcnt)
 {
-	size_t n;
+	size_t n = 0;
 	return plain_write(writev_core(fd, iov, iovcnt, &n, NO_DEADLINE, NULL), n);
 }
 

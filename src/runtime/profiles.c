@@ -69,6 +69,13 @@ static int write_snaps(const char *name, FILE *out, int debug, struct goro_gsnap
 int goro__leak_detect_counted(struct goro_leak_run *run)
 {
 	int n = goro__leak_detect(run);
+	if (run->inconclusive) {
+		static atomic_bool warned;
+		if (!atomic_exchange(&warned, true))
+			fputs("goro: leak detection inconclusive: a thread could not be stopped "
+			      "(it blocks the stop signal, see GORO_STW_SIGNAL); reporting no leaks\n",
+			      stderr);
+	}
 	if (n >= 0)
 		atomic_store(&last_leak_count, n);
 	return n;

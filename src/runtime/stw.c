@@ -21,8 +21,10 @@
 #include <string.h>
 #include <sys/syscall.h>
 #include <time.h>
+#include <stdio.h>
 #include <unistd.h>
 
+#include "runtime/owned.h"
 #include "runtime/stw.h"
 #include "sched/sched.h"
 
@@ -32,7 +34,6 @@ enum { SIGNAL_WAIT_NS = 1000000000, FREEZE_BEFORE_SIGNAL_NS = 10000000 };
 atomic_int goro__stw_requested;
 __thread int goro__critical;
 __thread int goro__stw_pending; /* gen + 1 of the round that signalled us */
-__thread void *goro__request_sp;
 
 static atomic_uint stw_gen;
 static atomic_int stw_acks;
@@ -180,7 +181,8 @@ void goro__world_freeze(int64_t max_wait, struct goro_stw_report *rep)
 	atomic_store(&stw_acks, 0);
 	atomic_store(&goro__stw_requested, 1);
 	if (self) {
-		self->stw_sp = goro__request_sp ? goro__request_sp : current_sp();
+		void *rsp = self->curg->request_sp;
+		self->stw_sp = rsp ? rsp : current_sp();
 		self->stw_g = self->curg->is_g0 ? NULL : self->curg;
 		self->stw_signaled = false;
 	}
@@ -224,8 +226,74 @@ struct linux_dirent64 {
 	char d_name[];
 };
 
+/*
+ * Threads that block the stop signal (test runners' helper threads, for
+ * instance) cannot be stopped.  One asleep in the kernel does not touch
+ * memory; we note its context-switch count, and the stopper checks after
+ * its analysis that the count did not move (goro__stw_quiet_verified).
+ */
+enum { MAX_QUIET = 256 };
+static struct quiet_thread {
+	pid_t tid;
+	unsigned long long switches;
+} quiet[MAX_QUIET] GORO_RT_STATE;
+static int nquiet;
+
+/* Reads /proc/self/task/TID/status without allocating. */
+static bool thread_status(pid_t tid, uint64_t *sigblk, unsigned long long *switches,
+                          char *state)
+{
+	char path[64], buf[4096];
+	snprintf(path, sizeof path, "/proc/self/task/%d/status", (int)tid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	ssize_t n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = 0;
+	char *p;
+	*state = (p = strstr(buf, "\nState:\t")) ? p[8] : '?';
+	*sigblk = (p = strstr(buf, "\nSigBlk:\t")) ? strtoull(p + 9, NULL, 16) : 0;
+	unsigned long long v = 0, nv = 0;
+	if ((p = strstr(buf, "\nvoluntary_ctxt_switches:\t")))
+		v = strtoull(p + 27, NULL, 10);
+	if ((p = strstr(buf, "\nnonvoluntary_ctxt_switches:\t")))
+		nv = strtoull(p + 30, NULL, 10);
+	*switches = v + nv;
+	return true;
+}
+
+/* True when tid cannot take our signal but sleeps in the kernel. */
+static bool note_if_quiet(pid_t tid, int *unstoppable)
+{
+	uint64_t blk;
+	unsigned long long sw;
+	char st;
+	if (!thread_status(tid, &blk, &sw, &st) || !(blk & (1ULL << (stw_signal - 1))))
+		return false;
+	if ((st == 'S' || st == 'D' || st == 'T' || st == 't') && nquiet < MAX_QUIET)
+		quiet[nquiet++] = (struct quiet_thread){ tid, sw };
+	else
+		(*unstoppable)++;
+	return true;
+}
+
+bool goro__stw_quiet_verified(void)
+{
+	for (int i = 0; i < nquiet; i++) {
+		uint64_t blk;
+		unsigned long long sw;
+		char st;
+		if (thread_status(quiet[i].tid, &blk, &sw, &st) && sw != quiet[i].switches)
+			return false; /* it ran while we looked: no verdict */
+	}
+	return true;
+}
+
 /* Signals every thread goro does not run (no allocation: getdents64). */
-static int signal_foreign_threads(void)
+static int signal_foreign_threads(int *unstoppable)
 {
 	int fd = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
@@ -242,6 +310,8 @@ static int signal_foreign_threads(void)
 			off += d->d_reclen;
 			pid_t tid = (pid_t)atoi(d->d_name);
 			if (tid <= 0 || tid == self || is_worker_tid(tid))
+				continue;
+			if (note_if_quiet(tid, unstoppable))
 				continue;
 			if (signal_thread(tid))
 				sent++;
@@ -261,7 +331,9 @@ void goro__world_stop(struct goro_stw_report *rep)
 		if (w != self && !worker_quiet(w) && signal_thread(w->tid))
 			expected++;
 	}
-	expected += signal_foreign_threads();
+	nquiet = 0;
+	int unstoppable = 0;
+	expected += signal_foreign_threads(&unstoppable);
 	int64_t deadline = goro__nanotime() + SIGNAL_WAIT_NS;
 	while (atomic_load(&stw_acks) < expected && goro__nanotime() < deadline)
 		sleep_ns(20000);
@@ -269,6 +341,7 @@ void goro__world_stop(struct goro_stw_report *rep)
 	rep->unstopped_threads = expected - atomic_load(&stw_acks);
 	if (rep->unstopped_threads < 0)
 		rep->unstopped_threads = 0;
+	rep->unstopped_threads += unstoppable;
 }
 
 void goro__world_start(void)

@@ -69,6 +69,9 @@ struct goro_stw_report {
 GORO_HIDDEN void goro__world_freeze(int64_t max_wait, struct goro_stw_report *rep);
 GORO_HIDDEN void goro__world_stop(struct goro_stw_report *rep);
 GORO_HIDDEN void goro__world_start(void);
+/* After a stop: the threads that could not be signalled but slept did
+ * not run meanwhile (call before goro__world_start). */
+GORO_HIDDEN bool goro__stw_quiet_verified(void);
 /* Serialises freezes/stops between goroutines (and foreign threads). */
 GORO_HIDDEN void goro__stw_lock(void);
 GORO_HIDDEN void goro__stw_unlock(void);
@@ -80,9 +83,10 @@ GORO_HIDDEN void goro__stw_unlock(void);
  * (dead locals of functions that already returned) would keep leaked
  * objects "reachable".  Set by GORO_REQUEST_BEGIN, cleared by _END.
  */
-GORO_HIDDEN extern __thread void *goro__request_sp;
-#define GORO_REQUEST_BEGIN() (goro__request_sp = __builtin_frame_address(0))
-#define GORO_REQUEST_END() (goro__request_sp = NULL)
+/* Per goroutine, not per thread: the request may park (waiting for the
+ * stop lock) and another goroutine of the same worker make its own. */
+#define GORO_REQUEST_BEGIN() (goro__getg()->request_sp = __builtin_frame_address(0))
+#define GORO_REQUEST_END() (goro__getg()->request_sp = NULL)
 
 /* Where each stopped worker was: its physical stack pointer and the
  * goroutine whose stack that is (NULL: a scheduler stack). */

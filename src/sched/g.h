@@ -115,6 +115,7 @@ struct goro_g {
 	bool bubble_blocked;       /* counted in bubble->blocked (bubble lock) */
 	bool leaked;               /* last leak profile found it leaked */
 	int leak_index;            /* detector's index while the world is stopped */
+	void *request_sp;          /* stw.h: GORO_REQUEST_BEGIN */
 	_Atomic uint32_t select_done; /* claim for multi-source waits */
 	int wake_status;           /* GORO_OK / GORO_TIMEDOUT / ... */
 	struct goro_waiter *param; /* the waiter a waker chose (select) */

@@ -73,6 +73,32 @@ void goro__for_each_g(void (*fn)(struct goro_g *g, void *arg), void *arg)
 	}
 }
 
+/*
+ * The kernel's "startstack" (/proc/self/stat, field 28): the stack pointer
+ * the process started with.  Every frame is below it; above it lie argv,
+ * the environment and the aux vector.  Goroutine 1's stack ends there, so
+ * that libc's pointers to environment strings do not count as pointers
+ * into its frames (the leak detector treats a stack as one object).
+ */
+static char *initial_stack_pointer(char *fallback)
+{
+	FILE *f = fopen("/proc/self/stat", "r");
+	char buf[1024];
+	size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+	if (f)
+		fclose(f);
+	buf[n] = 0;
+	char *p = strrchr(buf, ')'); /* the command name may contain anything */
+	if (!p)
+		return fallback;
+	p++;
+	for (int field = 3; field < 28 && p; field++) /* skip state .. kstkesp */
+		p = strchr(p + 1, ' ');
+	unsigned long long v = p ? strtoull(p + 1, NULL, 10) : 0;
+	char *sp = (char *)(uintptr_t)v;
+	return v && sp < fallback ? sp : fallback;
+}
+
 void goro__main_g_init(struct goro_worker *w0)
 {
 	struct goro_g *g = &main_g;
@@ -80,7 +106,7 @@ void goro__main_g_init(struct goro_worker *w0)
 	g->started = true;
 	g->w = w0;
 	g->stack_lo = w0->thread_stack_lo;
-	g->stack_hi = w0->thread_stack_hi;
+	g->stack_hi = initial_stack_pointer(w0->thread_stack_hi);
 	atomic_store(&g->state, G_RUNNING);
 	atomic_store(&g->on_cpu, true);
 	goro__fiber_adopt_thread(g);

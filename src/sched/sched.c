@@ -40,6 +40,8 @@ static void after_switch(struct goro_worker *w)
 }
 
 GORO_HIDDEN void goro__report_overflow(struct goro_g *g, const char *how);
+/* src/net/netpoll.c: this worker's ready fds, while it has I/O waiters. */
+GORO_HIDDEN void goro__netpoll_poll(struct goro_worker *w);
 
 static GORO_NORETURN void stack_overflow(struct goro_g *g)
 {
@@ -94,6 +96,8 @@ static struct goro_g *find_runnable(struct goro_worker *w)
 	if (unlikely(++w->tick % FAIRNESS_TICK == 0)) {
 		goro__signal_work_poll();
 		goro__run_timers(w);
+		/* A worker that never idles must still hear its fds. */
+		goro__netpoll_poll(w);
 		goro__inbox_drain(w);
 		struct goro_g *g = newq_pop(w);
 		if (g)

@@ -42,7 +42,7 @@ struct stack_pool {
 };
 
 static goro_spinlock pool_lock;
-static struct stack_pool pools[NSIZES];
+static struct stack_pool pools[NSIZES] GORO_RT_STATE;
 static size_t page_size;
 static size_t default_size;
 static atomic_long guards_left;

@@ -23,7 +23,7 @@
 #include "sched/runq.h"
 #include "sched/sched_internal.h"
 
-struct goro_sched goro__sched = {
+struct goro_sched goro__sched GORO_RT_STATE = {
 	.lock = PTHREAD_MUTEX_INITIALIZER,
 	.next_id = 1,
 };
@@ -306,6 +306,7 @@ static int parse_maxprocs(void)
 
 GORO_HIDDEN void goro__main_g_init(struct goro_worker *w0);
 GORO_HIDDEN void goro__signals_init(void);
+GORO_HIDDEN void goro__net_init(void);
 
 /* Worker 0 is this thread, running goroutine 1 on the native stack; its
  * scheduler (g0) gets a stack of its own. */
@@ -338,6 +339,8 @@ static void init_runtime(void)
 		worker_init(&goro__sched.workers[i], i);
 	start_worker0(&goro__sched.workers[0]);
 	goro__signals_init();
+	/* Netpoller hook and GORO_DEBUG_ADDR (src/net/net_init.c). */
+	goro__net_init();
 	for (int i = 1; i < n; i++) {
 		pthread_attr_t a;
 		pthread_attr_init(&a);

@@ -90,6 +90,7 @@ static void heap_remove(struct goro_timerheap *h, struct goro_rtimer *t)
 {
 	int i = t->index;
 	struct goro_rtimer *last = h->a[--h->n];
+	h->a[h->n] = NULL; /* the array is scanned as a root: no stale pointer */
 	t->index = -1;
 	if (i != h->n) {
 		place(h, i, last);
@@ -231,6 +232,7 @@ void goro__timerheap_drop_all(struct goro_timerheap *h)
 		atomic_store(&t->state, T_IDLE);
 	}
 	atomic_fetch_sub(&pending_total, h->n);
+	memset(h->a, 0, (size_t)h->n * sizeof *h->a);
 	h->n = 0;
 	publish_next(h);
 	goro__spin_unlock(&h->lock);

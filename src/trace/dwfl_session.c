@@ -11,6 +11,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "runtime/owned.h"
 #include "trace/dwfl_session.h"
 
 enum { BIG_STACK = 1 << 20, GUARD = 1 << 16 };
@@ -79,6 +80,8 @@ static char *map_big_stack(void)
 		munmap(p, GUARD + BIG_STACK);
 		return NULL;
 	}
+	/* Runtime memory: its stale frames are no user roots. */
+	goro__owned_add(p, GUARD + BIG_STACK, OWNED_OTHER, 0);
 	return p + GUARD;
 }
 

@@ -202,7 +202,10 @@ static void select_no_cases_main_case(void)
 CORPUS_CASE(guard_select_no_cases_main) {
 	.id = "GUARD-2/select-no-cases-main",
 	.run = select_no_cases_main_case,
-	.mode = CORPUS_MUST_LEAK,
+	/* Under the test runner, its helper thread's stack points into main's
+	 * stack (a conservative root), hiding the child: the MUST check runs as
+	 * a plain program, tests/programs/guard2_select_no_cases_main.c. */
+	.mode = CORPUS_MAY_LEAK,
 	.expect = { { "select_no_cases_main_func1", "chan receive", 1 } },
 	.note = "main parks in select {} and must not be reported; its child, "
 	        "waiting on a channel only main's frame references, must be (Go: "

@@ -21,15 +21,14 @@
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include <goro.h>
-
-#include "sched/g.h"
-#include "sched/sched.h"
 
 #define USED __attribute__((used))
 
@@ -70,7 +69,8 @@ static void nested_receiver(void *arg)
 
 static void receiver(void *arg)
 {
-	gdb_target_id_nested = goro_go0(nested_receiver);
+	/* Atomic: goroutine 1 polls for it from another worker. */
+	__atomic_store_n(&gdb_target_id_nested, goro_go0(nested_receiver), __ATOMIC_RELEASE);
 	recv_forever(RECV_TAG);
 }
 
@@ -130,30 +130,34 @@ static void never_started(void *arg)
 	fail("the unstarted goroutine ran");
 }
 
-struct probe {
-	int64_t id;
-	int reason;
-	bool found;
-};
-
-static void probe_visit(struct goro_g *g, void *arg)
+/* Whether goro's own dump shows goroutine id parked for `reason` (the
+ * public view: this program also links the shared library, which exports
+ * nothing internal). */
+static bool parked(int64_t id, const char *reason)
 {
-	struct probe *p = arg;
-	if (g->id == p->id && atomic_load(&g->state) == G_WAITING &&
-	    __atomic_load_n(&g->wait_reason, __ATOMIC_RELAXED) == p->reason)
-		p->found = true;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	if (!f)
+		fail("open_memstream failed");
+	goro_dump(f);
+	fclose(f);
+	char want[128];
+	int n = snprintf(want, sizeof want, "goroutine %lld [%s", (long long)id, reason);
+	bool found = false;
+	for (const char *p = text; (p = strstr(p, want)) != NULL; p += n)
+		if ((p == text || p[-1] == '\n') && (p[n] == ']' || p[n] == ','))
+			found = true;
+	free(text);
+	return found;
 }
 
 /* Waits (sleeping, so the others run) until goroutine id is parked for
  * `reason`: the test must never see a goroutine still on its way there. */
-static void await_parked(int64_t id, int reason)
+static void await_parked(int64_t id, const char *reason)
 {
 	int64_t end = goro_now() + 20 * GORO_SECOND;
-	for (;;) {
-		struct probe p = { .id = id, .reason = reason };
-		goro__for_each_g(probe_visit, &p);
-		if (p.found)
-			return;
+	while (!parked(id, reason)) {
 		if (goro_now() > end)
 			fail("a goroutine never parked where expected");
 		goro_sleep(GORO_MILLISECOND);
@@ -200,15 +204,15 @@ int main(int argc, char **argv)
 	gdb_target_id_select = goro_go0(selector);
 	gdb_target_id_sleep = goro_go0(sleeper);
 	gdb_target_id_wg = goro_go0(wg_waiter);
-	await_parked(gdb_target_id_recv, WR_CHAN_RECV);
-	while (!gdb_target_id_nested)
+	await_parked(gdb_target_id_recv, "chan receive");
+	while (!__atomic_load_n(&gdb_target_id_nested, __ATOMIC_ACQUIRE))
 		goro_sleep(GORO_MILLISECOND);
-	await_parked(gdb_target_id_nested, WR_CHAN_RECV);
-	await_parked(gdb_target_id_sort, WR_MUTEX);
-	await_parked(gdb_target_id_send, WR_CHAN_SEND);
-	await_parked(gdb_target_id_select, WR_SELECT);
-	await_parked(gdb_target_id_sleep, WR_SLEEP);
-	await_parked(gdb_target_id_wg, WR_WAITGROUP);
+	await_parked(gdb_target_id_nested, "chan receive");
+	await_parked(gdb_target_id_sort, "sync.Mutex.Lock");
+	await_parked(gdb_target_id_send, "chan send");
+	await_parked(gdb_target_id_select, "select");
+	await_parked(gdb_target_id_sleep, "sleep");
+	await_parked(gdb_target_id_wg, "sync.WaitGroup.Wait");
 	start_spinner();
 
 	if (strcmp(mode, "attach") == 0) {

@@ -120,7 +120,6 @@ class _Worker:
         self.tid = int(value["tid"])
         self.curg = int(value["curg"])
         self.prev = int(value["prev"])
-        self.g0 = int(value["g0"].address)
 
 
 class _Runtime:
@@ -157,7 +156,14 @@ class _Runtime:
             addr = int(self.allg[shard]["head"])
             while addr and addr not in seen and len(seen) < _MAX_GOROUTINES:
                 seen.add(addr)
-                raw = bytes(self.inferior.read_memory(addr, self.layout.size))
+                try:
+                    raw = bytes(self.inferior.read_memory(addr, self.layout.size))
+                except gdb.MemoryError:
+                    # A core may lack the page, or a link may be torn: list
+                    # the others rather than nothing.
+                    gdb.write("warning: goro: cannot read goroutine record at 0x%x "
+                              "(all-goroutines shard %d)\n" % (addr, shard))
+                    break
                 g = _G(addr, self.layout.decode(raw))
                 out.append(g)
                 addr = g.allnext
@@ -221,9 +227,14 @@ def _wait_reasons():
 # Time and symbols
 
 
+def _connection_type():
+    """'native', 'core', 'remote', ... (None before gdb 12 or with no target)."""
+    conn = getattr(gdb.selected_inferior(), "connection", None)
+    return conn.type if conn is not None else None
+
+
 def _is_core():
-    conn = gdb.selected_inferior().connection
-    return conn is not None and conn.type == "core"
+    return _connection_type() == "core"
 
 
 def _now_ns():
@@ -233,11 +244,10 @@ def _now_ns():
     the clock with gdb itself, so no code runs in the inferior; a remote one
     is asked (goro__nanotime is a plain clock_gettime call).
     """
-    inf = gdb.selected_inferior()
-    conn = inf.connection
-    if inf.pid == 0 or conn is None or conn.type == "core":
+    kind = _connection_type()
+    if gdb.selected_inferior().pid == 0 or kind in (None, "core"):
         return None
-    if conn.type == "native":
+    if kind == "native":
         return time.clock_gettime_ns(time.CLOCK_MONOTONIC)
     try:
         return int(gdb.parse_and_eval("goro__nanotime()"))
@@ -307,13 +317,13 @@ $goro_g(ID)->wait_since."""
         rt = _Runtime()
         now = _now_ns()
         threads = _threads_by_lwp()
+        symbols = _SymbolCache()
         rows = [("", "Id", "State", "Wait reason", "Waiting", "Parent", "Thread",
                  "Function", "Created by")]
         for g in rt.goroutines():
             w = rt.worker_running(g)
-            mark = "*" if w is not None else ""
             thread = threads.get(w.tid) if w is not None else None
-            reason = waiting = ""
+            reason = waiting = "-"
             if rt.state_name(g) == "waiting":
                 reason = rt.reason(g)
                 if now is None or not g.wait_since:
@@ -321,11 +331,15 @@ $goro_g(ID)->wait_since."""
                 else:
                     waiting = _format_duration(now - g.wait_since)
             rows.append((
-                mark, str(g.id), rt.state_name(g), reason, waiting,
+                "*" if w is not None else "",
+                str(g.id),
+                rt.state_name(g),
+                reason,
+                waiting,
                 str(g.parent_id) if g.parent_id else "-",
-                str(thread.num) if thread is not None else "",
-                _function_at(g.fn) or ("(main)" if g.id == 1 else "-"),
-                _call_site(g.create_pc),
+                str(thread.num) if thread is not None else "-",
+                symbols.function(g.fn) or ("(main)" if g.id == 1 else "-"),
+                symbols.call_site(g.create_pc),
             ))
         _print_table(rows, right=(1, 4, 5, 6))
         if now is None and any(r[4] == "?" for r in rows[1:]):
@@ -333,17 +347,31 @@ $goro_g(ID)->wait_since."""
                       "wait_since is in $goro_g(ID)->wait_since)\n")
 
 
+class _SymbolCache:
+    """Symbol lookups memoized for one command: goroutines share start
+    functions and creation sites by the thousand."""
+
+    def __init__(self):
+        self.functions = {}
+        self.sites = {}
+
+    def function(self, pc):
+        if pc not in self.functions:
+            self.functions[pc] = _function_at(pc)
+        return self.functions[pc]
+
+    def call_site(self, pc):
+        if pc not in self.sites:
+            self.sites[pc] = _call_site(pc)
+        return self.sites[pc]
+
+
 def _print_table(rows, right):
+    """Columns as wide as their widest cell; `right` ones right-aligned."""
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for r in rows:
-        cells = []
-        for i, cell in enumerate(r):
-            if i == len(r) - 1:
-                cells.append(cell)
-            elif i in right:
-                cells.append(cell.rjust(widths[i]))
-            else:
-                cells.append(cell.ljust(widths[i]))
+        cells = [cell.rjust(widths[i]) if i in right else cell.ljust(widths[i])
+                 for i, cell in enumerate(r)]
         gdb.write(" ".join(cells).rstrip() + "\n")
 
 
@@ -366,13 +394,19 @@ class _FrameId:
 
 
 class _Seed:
-    """The saved context of the goroutine a `goroutine N` command looks at."""
+    """The saved context of the goroutine a `goroutine N` command looks at.
+
+    The stand-in frame #0 is identified as goro__ctx_switch's frame at the
+    parked sp: that is what it stands for, and being below every frame of
+    the goroutine's stack it keeps gdb's "previous frame inner to this
+    frame" check quiet (the thread's own sp may lie anywhere).
+    """
 
     def __init__(self, ptid, sp, pc, regs):
         self.ptid = ptid  # the thread whose frame #0 stands in
-        self.sp = sp      # frame #0's id: the parked sp, below every goroutine
-        self.pc = pc      # frame (so gdb never sees the stack "go inwards")
-        self.regs = regs  # name -> value for frame #1
+        self.sp = sp
+        self.pc = pc
+        self.regs = regs  # register name -> value, for frame #1
 
 
 class _SwitchFrameUnwinder(gdb.unwinder.Unwinder):
@@ -426,21 +460,28 @@ class _SwitchFrameDecorator(FrameDecorator):
 
 
 class _SwitchFrameFilter:
-    def __init__(self):
+    """Dresses frame #0 of the seeded thread (other threads' backtraces, as
+    in `goroutine 3 thread apply all bt`, are left alone)."""
+
+    def __init__(self, unwinder):
         self.name = "goro-switch-frame"
         self.priority = 100
         self.enabled = False  # only while a goroutine is seeded
+        self.unwinder = unwinder
 
     def filter(self, frames):
+        seed = self.unwinder.seed
+        thread = gdb.selected_thread()
+        seeded = seed is not None and thread is not None and thread.ptid == seed.ptid
         for fd in frames:
-            if fd.inferior_frame().level() == 0:
+            if seeded and fd.inferior_frame().level() == 0:
                 yield _SwitchFrameDecorator(fd)
             else:
                 yield fd
 
 
 _unwinder = _SwitchFrameUnwinder()
-_frame_filter = _SwitchFrameFilter()
+_frame_filter = _SwitchFrameFilter(_unwinder)
 
 
 def _switch_frame_regs(g):
@@ -500,6 +541,10 @@ class _Seeded:
     """Makes the selected thread's frames, from #1 on, those of a parked goroutine."""
 
     def __init__(self, g):
+        arch = gdb.selected_inferior().architecture().name()
+        if arch != "i386:x86-64":
+            raise _Error("goro: parked goroutines can only be unwound on x86-64 "
+                         "(this is %s)" % arch)
         thread = gdb.selected_thread()
         if thread is None:
             raise _Error("goro: no thread to show the goroutine's frames on")
@@ -509,10 +554,14 @@ class _Seeded:
         _unwinder.seed = self.seed
         _frame_filter.enabled = True
         gdb.invalidate_cached_frames()
-        first = gdb.newest_frame().older()
-        if first is None:
-            raise _Error("goro: cannot unwind the goroutine's saved context")
-        first.select()
+        try:
+            first = gdb.newest_frame().older()
+            if first is None:
+                raise _Error("goro: cannot unwind the goroutine's saved context")
+            first.select()
+        except BaseException:
+            self.__exit__()
+            raise
         return self
 
     def __exit__(self, *exc):
@@ -530,6 +579,9 @@ def _where(rt, g, threads):
     on_cpu until its registers are saved; the thread's sp tells on which of
     the two stacks it really is during that window.
     """
+    state = rt.state_name(g)
+    if state in ("dead", "idle"):
+        raise _Error("goro: goroutine %d has exited" % g.id)
     for w in rt.workers:
         if w.curg != g.addr and not (w.prev == g.addr and g.on_cpu):
             continue
@@ -542,6 +594,11 @@ def _where(rt, g, threads):
         return ("unstarted", None)
     if not g.sp:
         raise _Error("goro: goroutine %d has no saved context" % g.id)
+    if state == "running":
+        # E.g. a core without that thread's registers: the last switch frame
+        # is all there is, and it is stale.
+        gdb.write("warning: goroutine %d is running but its thread is unknown; "
+                  "showing where it last switched\n" % g.id)
     return ("parked", None)
 
 
@@ -597,10 +654,15 @@ Usage: goroutine ID [COMMAND]      (COMMAND defaults to bt)
 
 ID is a goroutine id or any expression, e.g. `goroutine (worker_id) bt`.
 A running goroutine's command runs on its worker thread.  For a parked
-goroutine, frame #0 stands in for goro__ctx_switch (where it sits) and
-frame #1 is selected: `goroutine 3 info locals`, `goroutine 3 frame
-function f`, `goroutine 3 up 2` then `p x` in the same command, ...
-Works on live processes and core files alike."""
+goroutine the command sees the goroutine's frames from #1 on, with #1
+selected; frame #0 only stands in for goro__ctx_switch, where it sits
+(`frame 0` and `info frame` there describe the thread, not the goroutine).
+Each command starts afresh, so reach other frames within it:
+    goroutine 3 info locals
+    goroutine 3 frame function compare
+    goroutine 3 frame apply level 5 p x
+Works on live processes and core files alike; the selected thread and
+frame are restored afterwards."""
 
     def __init__(self):
         super().__init__("goroutine", gdb.COMMAND_STACK, gdb.COMPLETE_COMMAND)
@@ -620,7 +682,7 @@ Works on live processes and core files alike."""
                 gdb.write("\n" + header + "]:\n")
                 try:
                     _run_in_goroutine(rt, g, command, from_tty, threads)
-                except gdb.error as e:
+                except (gdb.error, gdb.GdbError) as e:
                     gdb.write("%s\n" % e)
             return
         try:

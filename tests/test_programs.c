@@ -1,0 +1,31 @@
+/*
+ * test_programs.c — leak-detector checks that need a plain main (see
+ * tests/programs/): each program runs in its own process and its output
+ * is checked here.
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+
+static int run(const char *prog, char *out, size_t cap)
+{
+	char cmd[1024];
+	snprintf(cmd, sizeof cmd, "%s/%s 2>&1", GORO_TEST_PROGRAMS_DIR, prog);
+	FILE *p = popen(cmd, "r");
+	cr_assert_not_null(p, "popen %s", cmd);
+	size_t n = fread(out, 1, cap - 1, p);
+	out[n] = 0;
+	return pclose(p);
+}
+
+Test(programs, guard2_main_in_select_not_reported_child_is, .timeout = 60)
+{
+	char out[8192];
+	int st = run("guard2_select_no_cases_main", out, sizeof out);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "status %d, output:\n%s", st, out);
+	cr_assert_not_null(strstr(out, "leaked select_no_cases_main_func1 [chan receive]"),
+	                   "the child must be reported:\n%s", out);
+	cr_assert_null(strstr(out, "goroutine 1\n"), "main must not be reported:\n%s", out);
+	cr_assert_not_null(strstr(out, "total 1\n"), "exactly one leak:\n%s", out);
+}
