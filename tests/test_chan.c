@@ -15,8 +15,17 @@
 
 #include <goro.h>
 
-#include "core_testutil.h"
 #include "death.h"
+#include "waiting.h"
+
+/* Receives an int that must be there (main only: goroutines never call
+ * cr_assert, whose failure unwinds to the test's own stack). */
+static int recv_int(goro_chan *c)
+{
+	int v = 0;
+	cr_assert(goro_chan_recv(c, &v), "channel closed unexpectedly");
+	return v;
+}
 
 struct chan_args {
 	goro_chan *c;
@@ -76,7 +85,7 @@ Test(chan, unbuffered_send_blocks_until_received)
 	goro_chan *c = goro_chan_new(int, 0);
 	goro_chan *done = goro_chan_new(int, 1);
 	goro_go(send_seq, &(struct chan_args){ .c = c, .n = 1, .first = 5, .out = done });
-	EVENTUALLY_BLOCKED("chan send", 1);
+	EVENTUALLY(blocked_count(WR_CHAN_SEND) == 1);
 	cr_assert_eq(goro_chan_tryrecv(done, &(int){ 0 }), GORO_WOULDBLOCK,
 	             "the sender went on with nobody receiving");
 	cr_assert_eq(recv_int(c), 5);
@@ -88,7 +97,7 @@ Test(chan, unbuffered_recv_blocks_until_sent)
 	goro_chan *c = goro_chan_new(int, 0);
 	goro_chan *out = goro_chan_new(int, 1);
 	goro_go(recv_sum, &(struct chan_args){ .c = c, .n = 1, .out = out });
-	EVENTUALLY_BLOCKED("chan receive", 1);
+	EVENTUALLY(blocked_count(WR_CHAN_RECV) == 1);
 	goro_send(c, 77);
 	cr_assert_eq(recv_int(out), 77);
 }
@@ -133,7 +142,7 @@ Test(chan, blocked_senders_are_served_in_fifo_order)
 	goro_send(c, 1);
 	for (int i = 2; i < 6; i++) {
 		goro_go(send_seq, &(struct chan_args){ .c = c, .n = 1, .first = i });
-		EVENTUALLY_BLOCKED("chan send", i - 1);
+		EVENTUALLY(blocked_count(WR_CHAN_SEND) == i - 1);
 	}
 	for (int i = 0; i < 6; i++)
 		cr_assert_eq(recv_int(c), i);
@@ -160,7 +169,7 @@ Test(chan, blocked_receivers_are_served_in_fifo_order)
 	goro_chan *out = goro_chan_new(int, 4);
 	for (int i = 0; i < 4; i++) {
 		goro_go(recv_one_tagged, &(struct recv_one_args){ c, out, i });
-		EVENTUALLY_BLOCKED("chan receive", i + 1);
+		EVENTUALLY(blocked_count(WR_CHAN_RECV) == i + 1);
 	}
 	for (int i = 0; i < 4; i++) {
 		goro_send(c, 100 + i);
@@ -251,7 +260,7 @@ Test(chan, len_does_not_count_blocked_senders)
 {
 	goro_chan *u = goro_chan_new(int, 0);
 	goro_go(send_seq, &(struct chan_args){ .c = u, .n = 1 });
-	EVENTUALLY_BLOCKED("chan send", 1);
+	EVENTUALLY(blocked_count(WR_CHAN_SEND) == 1);
 	cr_assert_eq(goro_chan_len(u), 0);
 	recv_int(u);
 }
@@ -337,7 +346,7 @@ Test(chan, close_wakes_every_blocked_receiver)
 	goro_chan *out = goro_chan_new(int, 50);
 	for (int i = 0; i < 50; i++)
 		goro_go(recv_expect_closed, &(struct waiter_args){ c, out });
-	EVENTUALLY_BLOCKED("chan receive", 50);
+	EVENTUALLY(blocked_count(WR_CHAN_RECV) == 50);
 	goro_chan_close(c);
 	for (int i = 0; i < 50; i++)
 		cr_assert_eq(recv_int(out), 1);
@@ -358,13 +367,13 @@ Test(chan, try_on_unbuffered_needs_a_partner)
 	/* With a receiver blocked, trysend hands the value over. */
 	goro_chan *out = goro_chan_new(int, 1);
 	goro_go(recv_sum, &(struct chan_args){ .c = c, .n = 1, .out = out });
-	EVENTUALLY_BLOCKED("chan receive", 1);
+	EVENTUALLY(blocked_count(WR_CHAN_RECV) == 1);
 	cr_assert_eq(goro_chan_trysend(c, &(int){ 31 }), GORO_OK);
 	cr_assert_eq(recv_int(out), 31);
 
 	/* With a sender blocked, tryrecv takes its value. */
 	goro_go(send_seq, &(struct chan_args){ .c = c, .n = 1, .first = 32 });
-	EVENTUALLY_BLOCKED("chan send", 1);
+	EVENTUALLY(blocked_count(WR_CHAN_SEND) == 1);
 	cr_assert_eq(goro_chan_tryrecv(c, &v), GORO_OK);
 	cr_assert_eq(v, 32);
 }
@@ -412,8 +421,8 @@ Test(chan, nil_channel_send_and_recv_block_forever)
 	goro_chan *escaped = goro_chan_new(int, 2);
 	goro_go(send_on_nil, &escaped);
 	goro_go(recv_on_nil, &escaped);
-	EVENTUALLY_BLOCKED("chan send (nil chan)", 1);
-	EVENTUALLY_BLOCKED("chan receive (nil chan)", 1);
+	EVENTUALLY(blocked_count(WR_CHAN_SEND_NIL) == 1);
+	EVENTUALLY(blocked_count(WR_CHAN_RECV_NIL) == 1);
 	cr_assert_eq(goro_chan_len(escaped), 0);
 	cr_assert_eq(goro_num_goroutine(), 3);
 }
@@ -658,7 +667,7 @@ static void sc_close_under_blocked_sender(void)
 {
 	goro_chan *c = goro_chan_new(int, 0);
 	goro_go(blocked_sender, &c);
-	while (blocked_count("chan send") != 1)
+	while (blocked_count(WR_CHAN_SEND) != 1)
 		goro_sleep(GORO_MILLISECOND);
 	goro_chan_close(c);
 	goro_sleep(10 * GORO_SECOND); /* the sender's panic ends the process */

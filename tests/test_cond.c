@@ -286,7 +286,7 @@ Test(cond, wait_ctx_reports_the_context_error_with_the_lock_held)
 /* The classic pattern: predicate loop, no lost wake-up                  */
 /* ------------------------------------------------------------------ */
 
-enum { PINGPONG = 5000 };
+enum { PINGPONG = SCALED(5000) };
 
 struct turn {
 	goro_mutex mu;
@@ -332,7 +332,7 @@ Test(cond, ping_pong_loses_no_wakeup)
 }
 
 /* A bounded queue with one Cond per condition, many producers/consumers. */
-enum { QCAP = 4, PRODUCERS = 4, CONSUMERS = 4, ITEMS_EACH = 2000 };
+enum { QCAP = 4, PRODUCERS = 4, CONSUMERS = 4, ITEMS_EACH = SCALED(2000) };
 
 struct queue {
 	goro_mutex mu;

@@ -27,8 +27,8 @@
 
 #include <goro.h>
 
-#include "core_testutil.h"
 #include "death.h"
+#include "waiting.h"
 #include "sched/sched.h" /* goro__getg, G_WAITING: a foreign thread's state */
 
 #define ASLEEP "fatal error: all goroutines are asleep - deadlock!\n\n"

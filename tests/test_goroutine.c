@@ -17,9 +17,18 @@
 
 #include <goro.h>
 
-#include "core_testutil.h"
 #include "death.h"
-#include "sched/sched.h" /* goro__getg: the unguarded-overflow scenario */
+#include "waiting.h"
+#include "sched/sched.h" /* goro__getg, G_WAITING: overflow scenarios */
+
+/* Receives an int that must be there (main only: goroutines never call
+ * cr_assert, whose failure unwinds to the test's own stack). */
+static int recv_int(goro_chan *c)
+{
+	int v = 0;
+	cr_assert(goro_chan_recv(c, &v), "channel closed unexpectedly");
+	return v;
+}
 
 /* ------------------------------------------------------------------ */
 /* goro_go copies its argument object                                  */
@@ -185,7 +194,7 @@ Test(goroutine, go_returns_the_new_goroutines_id)
 	}
 }
 
-enum { SPAWNERS = 8, PER_SPAWNER = 2000 };
+enum { SPAWNERS = 8, PER_SPAWNER = SCALED(2000) };
 
 struct spawner_args {
 	goro_chan *ids;  /* every child sends its goro_id() */
@@ -587,7 +596,8 @@ Test(goroutine, go_opts_stack_size_allows_deep_recursion)
 /* 100,000 goroutines blocked at once                                  */
 /* ------------------------------------------------------------------ */
 
-enum { MANY = 100000 };
+/* (Fewer under ThreadSanitizer, which allows about 8000 fibers at once.) */
+enum { MANY = SCALED(100000) };
 
 struct many_args {
 	goro_chan *release;

@@ -36,7 +36,7 @@ static int recv_status(goro_chan *c)
 /* Mutual exclusion                                                    */
 /* ------------------------------------------------------------------ */
 
-enum { EXCL_G = 200, EXCL_ITERS = 500 };
+enum { EXCL_G = 200, EXCL_ITERS = SCALED(500) };
 
 static goro_mutex excl_mu;
 static long excl_counter;      /* plain: only the mutex protects it */
@@ -303,7 +303,7 @@ Test(mutex, lock_ctx_cancel_and_deadline)
 /* Many goroutines mixing short deadlines with plain locks: every plain
  * locker must get through (a lost wake-up hangs one), and the counter
  * matches the successful acquisitions exactly. */
-enum { MIX_G = 24, MIX_ITERS = 300 };
+enum { MIX_G = 24, MIX_ITERS = SCALED(300) };
 
 static goro_mutex mix_mu;
 static long mix_counter;
@@ -425,4 +425,29 @@ Test(mutex_misuse, double_unlock_is_fatal)
 Test(mutex_misuse, unlock_of_unlocked_mutex_in_a_goroutine_is_fatal)
 {
 	assert_unlock_fatal("unlock_unlocked_in_goroutine");
+}
+
+/* Go's fatal error goes on with the failing goroutine's stack. */
+Test(mutex_misuse, fatal_error_shows_the_goroutine)
+{
+	struct death d;
+	death_run("unlock_unlocked_in_goroutine", &d);
+	death_assert_exit(&d, 2);
+	const char *stack = death_stderr_from(&d, "fatal error: sync: unlock of unlocked mutex");
+	cr_assert_not_null(stack);
+	cr_assert_not_null(strstr(stack, "[running]:"), "no goroutine header:\n%s", d.err);
+	cr_assert_not_null(strstr(stack, "unlock_in_goroutine"), "no stack:\n%s", d.err);
+}
+
+/*
+ * Disabled: runtime bug.  When the misuse is the program's first goro call
+ * (the runtime has not started: Unlock's fast path never needs it), the
+ * report says "(no goroutine)" where Go says "goroutine 1 [running]:".
+ */
+Test(mutex_misuse, fatal_error_in_main_shows_goroutine_1, .disabled = true)
+{
+	struct death d;
+	death_run("unlock_unlocked", &d);
+	death_assert_exit(&d, 2);
+	death_assert_stderr_has(&d, "goroutine 1 [running]:");
 }

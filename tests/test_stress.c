@@ -13,7 +13,8 @@
  * separate process (see death.h).
  *
  * Goroutines never call cr_assert (a failing assertion unwinds to the
- * test's own stack); they report through channels and counters.
+ * test's own stack); they report through channels and counters.  Volumes
+ * shrink under ThreadSanitizer (SCALED, waiting.h).
  */
 #define _GNU_SOURCE
 #include <criterion/criterion.h>
@@ -25,8 +26,8 @@
 
 #include <goro.h>
 
-#include "core_testutil.h"
 #include "death.h"
+#include "waiting.h"
 
 static char failure[512];
 
@@ -128,7 +129,7 @@ static const char *w_mpmc(void)
 {
 	static const size_t caps[] = { 0, 1, 64 };
 	for (size_t i = 0; i < sizeof caps / sizeof caps[0]; i++) {
-		const char *err = run_mpmc(caps[i], 8, 8, 20000);
+		const char *err = run_mpmc(caps[i], 8, 8, SCALED(20000));
 		if (err)
 			return err;
 	}
@@ -140,7 +141,7 @@ static const char *w_mpsc_fifo(void)
 {
 	static const size_t caps[] = { 0, 3 };
 	for (size_t i = 0; i < sizeof caps / sizeof caps[0]; i++) {
-		const char *err = run_mpmc(caps[i], 16, 1, 10000);
+		const char *err = run_mpmc(caps[i], 16, 1, SCALED(10000));
 		if (err)
 			return err;
 	}
@@ -179,7 +180,7 @@ static void send_n_then_close(void *p)
 
 static const char *w_close_vs_receivers(void)
 {
-	enum { ROUNDS = 2000, RECEIVERS = 8 };
+	enum { ROUNDS = SCALED(2000), RECEIVERS = 8 };
 	goro_chan *done = goro_chan_new(int, RECEIVERS);
 	for (int r = 0; r < ROUNDS; r++) {
 		goro_chan *c = goro_chan_new(int, (size_t)(r % 3) * 2); /* cap 0, 2, 4 */
@@ -223,7 +224,7 @@ static void select_receiver(void *p)
 
 static const char *w_close_vs_select_receivers(void)
 {
-	enum { ROUNDS = 1000, RECEIVERS = 6 };
+	enum { ROUNDS = SCALED(1000), RECEIVERS = 6 };
 	goro_chan *done = goro_chan_new(int, RECEIVERS);
 	for (int r = 0; r < ROUNDS; r++) {
 		goro_chan *c = goro_chan_new(int, (size_t)(r % 2));
@@ -275,7 +276,7 @@ static void select_sender(void *p)
 
 static const char *w_stop_vs_select_senders(void)
 {
-	enum { ROUNDS = 500, SENDERS = 8 };
+	enum { ROUNDS = SCALED(500), SENDERS = 8 };
 	goro_chan *report = goro_chan_new(struct sent_report, SENDERS);
 	for (int r = 0; r < ROUNDS; r++) {
 		goro_chan *data = goro_chan_new(int, (size_t)(r % 3));
@@ -360,11 +361,11 @@ static const char *run_fanin(int producers, size_t cap, int per_producer)
 
 static const char *w_fanin(void)
 {
-	const char *err = run_fanin(4, 0, 20000); /* small select */
+	const char *err = run_fanin(4, 0, SCALED(20000)); /* small select */
 	if (!err)
-		err = run_fanin(16, 0, 5000); /* large select */
+		err = run_fanin(16, 0, SCALED(5000)); /* large select */
 	if (!err)
-		err = run_fanin(16, 8, 5000);
+		err = run_fanin(16, 8, SCALED(5000));
 	return err;
 }
 
@@ -438,7 +439,7 @@ static void ring_member(void *p)
 
 static const char *w_ring(void)
 {
-	enum { MEMBERS = 1000, ROUNDS = 50 };
+	enum { MEMBERS = 1000, ROUNDS = SCALED(50) };
 	goro_chan **ch = calloc(MEMBERS, sizeof *ch);
 	for (int i = 0; i < MEMBERS; i++)
 		ch[i] = goro_chan_new(int, 0);
@@ -466,7 +467,7 @@ static void ponger(void *p)
 
 static const char *w_pingpong(void)
 {
-	enum { PAIRS = 8, ROUNDS = 20000 };
+	enum { PAIRS = 8, ROUNDS = SCALED(20000) };
 	goro_chan *done = goro_chan_new(int, PAIRS);
 	for (int p = 0; p < PAIRS; p++) {
 		goro_chan *ping = goro_chan_new(int, 0), *pong = goro_chan_new(int, 0);
@@ -518,7 +519,9 @@ static void storm_spawner(void *p)
 
 static const char *w_spawn_storm(void)
 {
-	enum { SPAWNERS = 4, EACH = 25000, TOTAL = SPAWNERS * EACH };
+	/* Scaled down under ThreadSanitizer, which also dies past about 8000
+	 * threads and fibers (one per goroutine) alive at once. */
+	enum { SPAWNERS = 4, EACH = SCALED(25000), TOTAL = SPAWNERS * EACH };
 	goro_chan *joinc = goro_chan_new(int, 256);
 	for (int s = 0; s < SPAWNERS; s++)
 		goro_go(storm_spawner, &(struct storm_args){ joinc, s * EACH, EACH });

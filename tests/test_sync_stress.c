@@ -31,7 +31,7 @@ static void join(goro_waitgroup *wg)
 /* Many mutexes, exact counters                                        */
 /* ------------------------------------------------------------------ */
 
-enum { NMUTEX = 64, MUTEX_G = 64, MUTEX_ITERS = 2000 };
+enum { NMUTEX = 64, MUTEX_G = 64, MUTEX_ITERS = SCALED(2000) };
 
 struct counters {
 	goro_mutex mu[NMUTEX];
@@ -81,7 +81,7 @@ Test(sync_stress, many_mutexes_exact_counters)
 /* RWMutex: mixed readers and writers keep an invariant                 */
 /* ------------------------------------------------------------------ */
 
-enum { RW_READERS = 24, RW_WRITERS = 6, RW_ITERS = 20000 };
+enum { RW_READERS = 24, RW_WRITERS = 6, RW_ITERS = SCALED(20000) };
 
 struct shared {
 	goro_rwmutex rw;
@@ -181,7 +181,7 @@ Test(sync_stress, rwmutex_mixed_readers_writers_invariant)
 /* WaitGroups: many rounds, nested                                       */
 /* ------------------------------------------------------------------ */
 
-enum { WG_ROUNDS = 300, WG_FANOUT = 200 };
+enum { WG_ROUNDS = SCALED(300), WG_FANOUT = 200 };
 
 struct wg_leaf_args {
 	atomic_long *count;
@@ -226,7 +226,7 @@ Test(sync_stress, waitgroup_rounds_and_nesting)
 /* Cond: a barrier of broadcasts racing with timed waits                 */
 /* ------------------------------------------------------------------ */
 
-enum { COND_WAITERS = 16, COND_GENERATIONS = 5000 };
+enum { COND_WAITERS = 16, COND_GENERATIONS = SCALED(5000) };
 
 /* A reusable barrier: waiters arrive, the coordinator waits for all of
  * them, starts the next generation and broadcasts.  A lost Broadcast or
@@ -299,7 +299,7 @@ Test(sync_stress, cond_barrier_with_timed_waits)
 /* Mutex lock_ctx with contexts canceled at random                       */
 /* ------------------------------------------------------------------ */
 
-enum { CTX_G = 16, CTX_ITERS = 3000 };
+enum { CTX_G = 16, CTX_ITERS = SCALED(3000) };
 
 struct ctx_shared {
 	goro_mutex mu;

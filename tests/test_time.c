@@ -94,7 +94,7 @@ static void sleeper(void *p)
 
 Test(time, many_concurrent_sleepers_each_sleep_at_least_d)
 {
-	enum { N = 1000 };
+	enum { N = SCALED(1000) };
 	goro_chan *out = goro_chan_new(int, N);
 	for (int i = 0; i < N; i++)
 		goro_go(sleeper, &(struct sleeper_args){ (i % 20 + 1) * MS, out });
@@ -396,7 +396,7 @@ Test(time, ticker_ticks_under_load)
 /* Many timers                                                         */
 /* ------------------------------------------------------------------ */
 
-enum { MANY_TIMERS = 100000 };
+enum { MANY_TIMERS = SCALED(100000) };
 
 Test(time, hundred_thousand_pending_timers_then_stop_all)
 {
@@ -419,7 +419,7 @@ Test(time, hundred_thousand_pending_timers_then_stop_all)
 
 /* Many goroutines create, stop, reset and receive timers at once; each
  * checks the Go 1.23 contract on every step. */
-enum { CHURNERS = 16, CHURN_ITERS = 300 };
+enum { CHURNERS = 16, CHURN_ITERS = SCALED(300) };
 
 static atomic_int churn_errors;
 
@@ -504,7 +504,7 @@ Test(time, timers_stopped_from_another_goroutine)
 	goro_chan *timers = goro_chan_new(goro_timer *, 64), *done = goro_chan_new(int, 2);
 	for (int i = 0; i < 2; i++)
 		goro_go(cross_stopper, &(struct cross_args){ timers, done });
-	for (int i = 0; i < 20000; i++) {
+	for (int i = 0; i < SCALED(20000); i++) {
 		goro_timer *t = goro_timer_new((goro_duration)(i % 200) * GORO_MICROSECOND);
 		goro_chan_send(timers, &t);
 	}

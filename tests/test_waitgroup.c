@@ -60,7 +60,7 @@ Test(waitgroup, wait_with_zero_counter_returns_at_once)
 	goro_waitgroup_wait(&wg); /* back to zero */
 }
 
-enum { MANY = 100000 };
+enum { MANY = SCALED(100000) };
 
 Test(waitgroup, hundred_thousand_goroutines_with_go)
 {

@@ -29,6 +29,24 @@
  * below Criterion's timeout. */
 #define TEST_PATIENCE (20 * GORO_SECOND)
 
+/*
+ * ThreadSanitizer makes goroutine creation and switches one to two orders
+ * of magnitude slower, so volume tests shrink there: under TSan the point
+ * is finding races, which a smaller run does as well.
+ */
+#if defined(__SANITIZE_THREAD__)
+#define TEST_UNDER_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define TEST_UNDER_TSAN 1
+#endif
+#endif
+#ifdef TEST_UNDER_TSAN
+#define SCALED(n) ((n) / 20 > 0 ? (n) / 20 : 1)
+#else
+#define SCALED(n) (n)
+#endif
+
 /* A deadline for waits that must succeed (generous: never a timing assert). */
 #define SOON (goro_now() + TEST_PATIENCE)
 

@@ -17,7 +17,7 @@ static inline char *slot(struct goro_chan *c, size_t i)
 
 static inline void copy_or_zero(void *dst, const void *src, size_t n)
 {
-	if (!dst)
+	if (!dst || !n)
 		return;
 	if (src)
 		memcpy(dst, src, n);
@@ -85,7 +85,7 @@ void goro__chan_recv_from_sender(struct goro_chan *c, struct goro_waiter *s, voi
 	} else {
 		char *p = slot(c, c->recvx);
 		copy_or_zero(elem, p, c->elemsize);
-		memcpy(p, s->elem, c->elemsize);
+		copy_or_zero(p, s->elem, c->elemsize);
 		c->recvx = (c->recvx + 1) % c->cap;
 		c->sendx = c->recvx;
 	}
@@ -94,7 +94,7 @@ void goro__chan_recv_from_sender(struct goro_chan *c, struct goro_waiter *s, voi
 
 void goro__chan_buf_put(struct goro_chan *c, const void *elem)
 {
-	memcpy(slot(c, c->sendx), elem, c->elemsize);
+	copy_or_zero(slot(c, c->sendx), elem, c->elemsize);
 	c->sendx = (c->sendx + 1) % c->cap;
 	c->qcount++;
 }
@@ -105,7 +105,7 @@ void goro__chan_buf_take(struct goro_chan *c, void *elem)
 {
 	char *p = slot(c, c->recvx);
 	copy_or_zero(elem, p, c->elemsize);
-	memset(p, 0, c->elemsize);
+	copy_or_zero(p, NULL, c->elemsize);
 	c->recvx = (c->recvx + 1) % c->cap;
 	c->qcount--;
 }

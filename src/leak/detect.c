@@ -202,7 +202,11 @@ static void debug_mark(uintptr_t at, uintptr_t v, const char *what)
 	(void)r;
 }
 
-static void consider(struct detector *d, uintptr_t at, uintptr_t v)
+/* The scan reads every word of foreign memory (redzones included): it
+ * must not be instrumented. */
+#define GORO_NO_SANITIZE __attribute__((no_sanitize("address", "thread", "undefined")))
+
+GORO_NO_SANITIZE static void consider(struct detector *d, uintptr_t at, uintptr_t v)
 {
 	if (v < 4096)
 		return;
@@ -224,7 +228,7 @@ static void consider(struct detector *d, uintptr_t at, uintptr_t v)
 	}
 }
 
-static void scan_range(struct detector *d, uintptr_t lo, uintptr_t hi)
+GORO_NO_SANITIZE static void scan_range(struct detector *d, uintptr_t lo, uintptr_t hi)
 {
 	lo = (lo + 7) & ~(uintptr_t)7;
 	for (uintptr_t p = lo; p + sizeof(uintptr_t) <= hi; p += sizeof(uintptr_t))
@@ -284,6 +288,11 @@ static void sort_excl(struct detector *d)
 
 static void collect_exclusions(struct detector *d)
 {
+#if defined(GORO_ASAN)
+	/* ASan's shadow memory and the gap between (x86-64 layout): shadow
+	 * bytes, never pointers, and parts of it fault when read. */
+	add_excl(d, 0x00007fff8000ULL, 0x10007fff8000ULL);
+#endif
 	size_t n;
 	const struct goro_owned *o = goro__owned_all(&n);
 	for (size_t i = 0; i < n; i++)

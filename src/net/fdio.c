@@ -13,6 +13,7 @@
 #include <limits.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "net/pollfd.h"
@@ -69,6 +70,7 @@ struct rw_args {
 	size_t len;
 	const struct iovec *iov;
 	int iovcnt;
+	struct goro_pollfd *pd; /* writes: is it a socket? */
 };
 
 static ssize_t call_read(int fd, void *p)
@@ -83,16 +85,37 @@ static ssize_t call_readv(int fd, void *p)
 	return readv(fd, a->iov, a->iovcnt);
 }
 
+/*
+ * Writes go out with sendmsg(MSG_NOSIGNAL) while the fd may be a socket;
+ * the first ENOTSOCK switches the record to writev for good (until the fd
+ * is re-initialised).  Racing writers learn the same answer: relaxed.
+ */
+static ssize_t send_or_writev(int fd, struct goro_pollfd *pd, const struct iovec *iov,
+                              int iovcnt)
+{
+	if (atomic_load_explicit(&pd->sock, memory_order_relaxed) != POLLFD_SOCK_NO) {
+		struct msghdr m = { .msg_iov = (struct iovec *)iov, .msg_iovlen = (size_t)iovcnt };
+		ssize_t r = sendmsg(fd, &m, MSG_NOSIGNAL);
+		if (r >= 0 || errno != ENOTSOCK) {
+			atomic_store_explicit(&pd->sock, POLLFD_SOCK_YES, memory_order_relaxed);
+			return r;
+		}
+		atomic_store_explicit(&pd->sock, POLLFD_SOCK_NO, memory_order_relaxed);
+	}
+	return iovcnt == 1 ? write(fd, iov[0].iov_base, iov[0].iov_len) : writev(fd, iov, iovcnt);
+}
+
 static ssize_t call_write(int fd, void *p)
 {
 	struct rw_args *a = p;
-	return write(fd, a->buf, a->len);
+	struct iovec one = { a->buf, a->len };
+	return send_or_writev(fd, a->pd, &one, 1);
 }
 
 static ssize_t call_writev(int fd, void *p)
 {
 	struct rw_args *a = p;
-	return writev(fd, a->iov, a->iovcnt);
+	return send_or_writev(fd, a->pd, a->iov, a->iovcnt);
 }
 
 static int read_core(int fd, io_call call, struct rw_args *a, size_t *n, int64_t deadline,
@@ -126,7 +149,7 @@ static int write_core(int fd, const void *buf, size_t len, size_t *n, int64_t de
 		return GORO_ERRNO;
 	int st;
 	do { /* at least once: a 0-byte write still reports errors */
-		struct rw_args a = { .buf = (char *)buf + *n, .len = len - *n };
+		struct rw_args a = { .buf = (char *)buf + *n, .len = len - *n, .pd = pd };
 		ssize_t r = -1;
 		st = run(pd, fd, POLL_WRITE, call_write, &a, deadline, ctx, &r);
 		st = status_of(st, r, NULL);
@@ -158,7 +181,7 @@ static int writev_core(int fd, const struct iovec *iov, int iovcnt, size_t *n,
 	int i = 0, st = GORO_OK;
 	size_t off = 0; /* bytes of iov[i] already written */
 	do {
-		struct rw_args a = { .iov = iov + i, .iovcnt = iovcnt - i };
+		struct rw_args a = { .iov = iov + i, .iovcnt = iovcnt - i, .pd = pd };
 		io_call call = call_writev;
 		if (off > 0) {
 			a.buf = (char *)iov[i].iov_base + off;
@@ -303,7 +326,8 @@ GORO_API ssize_t goro_fd_read(int fd, void *buf, size_t len)
 {
 	size_t n = 0;
 	struct rw_args a = { .buf = buf, .len = len };
-	return plain(read_core(fd, call_read, &a, &n, NO_DEADLINE, NULL), n);
+	int st = read_core(fd, call_read, &a, &n, NO_DEADLINE, NULL);
+	return plain(st, n);
 }
 
 GORO_API int goro_fd_read_until(int fd, void *buf, size_t len, size_t *n, int64_t deadline)
@@ -322,7 +346,8 @@ GORO_API ssize_t goro_fd_readv(int fd, const struct iovec *iov, int iovcnt)
 {
 	size_t n = 0;
 	struct rw_args a = { .iov = iov, .iovcnt = iovcnt };
-	return plain(read_core(fd, call_readv, &a, &n, NO_DEADLINE, NULL), n);
+	int st = read_core(fd, call_readv, &a, &n, NO_DEADLINE, NULL);
+	return plain(st, n);
 }
 
 GORO_API int goro_fd_readv_until(int fd, const struct iovec *iov, int iovcnt, size_t *n,
@@ -349,7 +374,8 @@ static ssize_t plain_write(int st, size_t n)
 GORO_API ssize_t goro_fd_write(int fd, const void *buf, size_t len)
 {
 	size_t n = 0;
-	return plain_write(write_core(fd, buf, len, &n, NO_DEADLINE, NULL), n);
+	int st = write_core(fd, buf, len, &n, NO_DEADLINE, NULL);
+	return plain_write(st, n);
 }
 
 GORO_API int goro_fd_write_until(int fd, const void *buf, size_t len, size_t *n,
@@ -366,7 +392,8 @@ GORO_API int goro_fd_write_ctx(int fd, const void *buf, size_t len, size_t *n, g
 GORO_API ssize_t goro_fd_writev(int fd, const struct iovec *iov, int iovcnt)
 {
 	size_t n = 0;
-	return plain_write(writev_core(fd, iov, iovcnt, &n, NO_DEADLINE, NULL), n);
+	int st = writev_core(fd, iov, iovcnt, &n, NO_DEADLINE, NULL);
+	return plain_write(st, n);
 }
 
 GORO_API int goro_fd_writev_until(int fd, const struct iovec *iov, int iovcnt, size_t *n,

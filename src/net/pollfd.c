@@ -65,6 +65,7 @@ static struct goro_waiter *restart_locked(struct goro_pollfd *pd)
 	pd->seq++;
 	pd->open = true;
 	pd->ready[POLL_READ] = pd->ready[POLL_WRITE] = false;
+	atomic_store_explicit(&pd->sock, POLLFD_SOCK_UNKNOWN, memory_order_relaxed);
 	memset(pd->reg, 0, sizeof pd->reg);
 	return goro__pollfd_take_all_locked(pd);
 }

@@ -39,6 +39,7 @@
 #ifndef GORO_NET_POLLFD_H
 #define GORO_NET_POLLFD_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -57,9 +58,15 @@ struct goro_pollfd {
 	bool closing;     /* goro_fd_close called; closed when refs reaches 0 */
 	bool ready[2];    /* an edge nobody has taken yet (by direction) */
 	int refs;         /* operations in progress */
+	atomic_char sock; /* POLLFD_SOCK_*: learnt by the first write (no lock) */
 	struct goro_waitq q[2];
 	uint64_t reg[POLLFD_REG_WORDS]; /* workers whose epoll set has the fd */
 };
+
+/* Whether writes may use send(MSG_NOSIGNAL): a write to a socket the peer
+ * closed must fail with EPIPE, not kill the program with SIGPIPE (Go
+ * ignores SIGPIPE on sockets too).  Pipes keep write(2)'s behaviour. */
+enum { POLLFD_SOCK_UNKNOWN = 0, POLLFD_SOCK_YES = 1, POLLFD_SOCK_NO = 2 };
 
 /* How a wait ended (besides GORO_TIMEDOUT and context errors). */
 enum {

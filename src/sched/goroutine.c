@@ -123,24 +123,35 @@ static GORO_NORETURN void g_entry(void *arg)
 	goro__g_exit();
 }
 
-/* Prefer a sleeping worker (balance at creation); else our own newq. */
-void goro__place_new(struct goro_g *g)
+/* Wakes one sleeping worker other than self, if there is one. */
+static void wake_idle_worker(struct goro_worker *self)
 {
-	struct goro_worker *self = goro__curw();
 	int n = goro__sched.nworkers;
-	if (n > 1) {
-		int start = self ? self->id + 1 : (int)atomic_fetch_add(&goro__sched.spawn_rr, 1);
-		for (int i = 0; i < n; i++) {
-			struct goro_worker *w = &goro__sched.workers[(start + i) % n];
-			if (w == self || !atomic_load_explicit(&w->sleeping, memory_order_relaxed))
-				continue;
-			goro__inbox_push(w, g);
+	int start = self ? self->id + 1 : 0;
+	for (int i = 0; i < n; i++) {
+		struct goro_worker *w = &goro__sched.workers[(start + i) % n];
+		if (w != self && atomic_load_explicit(&w->sleeping, memory_order_relaxed)) {
 			goro__worker_wake(w);
 			return;
 		}
 	}
+}
+
+/*
+ * A new goroutine waits in its creator's newq, and a sleeping worker is
+ * woken to take it (balance at creation).  The thief only steals after
+ * spinning a few microseconds for work of its own, so, as with Go's
+ * runnext, a creator that goes on to block usually runs its child itself:
+ * programs keep Go's ordering (the parent reaches its select before the
+ * child's send) and hand-offs stay on one thread.
+ */
+void goro__place_new(struct goro_g *g)
+{
+	struct goro_worker *self = goro__curw();
 	if (!self) { /* a foreign thread: hand it to some worker */
-		struct goro_worker *w = &goro__sched.workers[atomic_fetch_add(&goro__sched.spawn_rr, 1) % (unsigned)n];
+		int n = goro__sched.nworkers;
+		struct goro_worker *w =
+			&goro__sched.workers[atomic_fetch_add(&goro__sched.spawn_rr, 1) % (unsigned)n];
 		goro__inbox_push(w, g);
 		goro__worker_wake(w);
 		return;
@@ -149,6 +160,8 @@ void goro__place_new(struct goro_g *g)
 	goro__gq_push(&self->newq, g);
 	atomic_fetch_add_explicit(&self->newq_len, 1, memory_order_relaxed);
 	goro__spin_unlock(&self->newq_lock);
+	if (goro__sched.nworkers > 1)
+		wake_idle_worker(self);
 }
 
 static void *copy_args(struct goro_g *g, const void *arg, size_t argsize)

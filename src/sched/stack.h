@@ -60,9 +60,11 @@ static inline struct goro_stack_top *goro__stack_top(struct goro_stack *s)
 
 /* Usable range of a stack. */
 GORO_HIDDEN char *goro__stack_lo(struct goro_stack *s);
+/* 64-byte aligned: copied arguments below it keep any alignment up to
+ * a cache line (the record's own size is arbitrary). */
 static inline char *goro__stack_hi(struct goro_stack *s)
 {
-	return (char *)goro__stack_top(s);
+	return (char *)((uintptr_t)goro__stack_top(s) & ~(uintptr_t)63);
 }
 
 /* The canary word: written at stack_lo, checked at every switch. */

@@ -200,13 +200,14 @@ void goro__schedule_loop(struct goro_worker *w)
 		goro__signal_work_poll();
 		goro__run_timers(w);
 		struct goro_g *next = goro__find_runnable(w);
-		if (!next && steal(w))
-			next = goro__find_runnable(w);
 		if (next) {
 			goro__run_from_g0(w, next);
 			continue;
 		}
+		/* Own work first; steal only after the spin (see place_new). */
 		if (goro__sched.nworkers > 1 && spin_for_work(w))
+			continue;
+		if (steal(w))
 			continue;
 		idle_sleep(w);
 	}

@@ -272,45 +272,52 @@ struct row {
 static int split_words(char *line, char **words, int max)
 {
 	int n = 0;
-	for (char *w = strtok(line, " \t"); w && n < max; w = strtok(NULL, " \t"))
+	char *save;
+	for (char *w = strtok_r(line, " \t", &save); w && n < max;
+	     w = strtok_r(NULL, " \t", &save))
 		words[n++] = w;
 	return n;
 }
 
+/* words[from..to) joined by single spaces into dst. */
+static void join_words(char *dst, size_t size, char **words, int from, int to)
+{
+	dst[0] = '\0';
+	for (int i = from; i < to; i++)
+		snprintf(dst + strlen(dst), size - strlen(dst), "%s%s", i > from ? " " : "",
+		         words[i]);
+}
+
+/* Fills r from the cells after the id; false if there are too few. */
+static bool split_row(char *cells, struct row *r)
+{
+	char *w[64];
+	int n = split_words(cells, w, 64);
+	int created = n > 0 && strcmp(w[n - 1], "-") == 0 ? 1 : 3;
+	if (n < 6 + created) /* state, reason, waiting, parent, thread, function */
+		return false;
+	int last = n - created; /* first word of Created by */
+	join_words(r->state, sizeof r->state, w, 0, 1);
+	join_words(r->reason, sizeof r->reason, w, 1, last - 4);
+	join_words(r->waiting, sizeof r->waiting, w, last - 4, last - 3);
+	join_words(r->parent, sizeof r->parent, w, last - 3, last - 2);
+	join_words(r->thread, sizeof r->thread, w, last - 2, last - 1);
+	join_words(r->function, sizeof r->function, w, last - 1, last);
+	join_words(r->created_by, sizeof r->created_by, w, last, n);
+	return true;
+}
+
 static bool parse_row(const char *info, long id, struct row *r)
 {
-	char *text = strdup(info);
+	char *text = strdup(info), *save;
 	bool found = false;
-	for (char *line = strtok(text, "\n"); line && !found; line = strtok(NULL, "\n")) {
-		bool current = line[0] == '*';
-		char *rest = line + (current ? 1 : 0);
-		char *endp;
-		long got = strtol(rest, &endp, 10);
-		if (endp == rest || got != id)
+	for (char *line = strtok_r(text, "\n", &save); line && !found;
+	     line = strtok_r(NULL, "\n", &save)) {
+		r->current = line[0] == '*';
+		char *cells;
+		if (strtol(line + r->current, &cells, 10) != id || cells == line + r->current)
 			continue;
-		char copy[1024];
-		snprintf(copy, sizeof copy, "%s", endp);
-		char *w[64];
-		int n = split_words(copy, w, 64);
-		int created = n > 0 && strcmp(w[n - 1], "-") == 0 ? 1 : 3;
-		if (n < 2 + 4 + created)
-			continue;
-		int last = n - created; /* first word of Created by */
-		memset(r, 0, sizeof *r);
-		r->current = current;
-		snprintf(r->state, sizeof r->state, "%s", w[0]);
-		for (int i = 1; i < last - 4; i++)
-			snprintf(r->reason + strlen(r->reason), sizeof r->reason - strlen(r->reason),
-			         "%s%s", i > 1 ? " " : "", w[i]);
-		snprintf(r->waiting, sizeof r->waiting, "%s", w[last - 4]);
-		snprintf(r->parent, sizeof r->parent, "%s", w[last - 3]);
-		snprintf(r->thread, sizeof r->thread, "%s", w[last - 2]);
-		snprintf(r->function, sizeof r->function, "%s", w[last - 1]);
-		for (int i = last; i < n; i++)
-			snprintf(r->created_by + strlen(r->created_by),
-			         sizeof r->created_by - strlen(r->created_by), "%s%s",
-			         i > last ? " " : "", w[i]);
-		found = true;
+		found = split_row(cells, r);
 	}
 	free(text);
 	return found;
@@ -419,12 +426,11 @@ static void add_goroutine_commands(struct session *s)
 	cmd(s, "regs",
 	    "goroutine gdb_target_id_recv printf \"%lx %lx %lx %lx %lx %lx %lx %lx\\n\", "
 	    "$r15, $r14, $r13, $r12, $rbx, $rbp, $pc, $sp");
+	ex(s, "set $switch_frame = (long *)$goro_g(gdb_target_id_recv)->sp");
 	cmd(s, "switch-frame",
-	    "printf \"%lx %lx %lx %lx %lx %lx %lx %lx\\n\", "
-	    "((long *)$goro_g(gdb_target_id_recv)->sp)[1], ((long *)$goro_g(gdb_target_id_recv)->sp)[2], "
-	    "((long *)$goro_g(gdb_target_id_recv)->sp)[3], ((long *)$goro_g(gdb_target_id_recv)->sp)[4], "
-	    "((long *)$goro_g(gdb_target_id_recv)->sp)[5], ((long *)$goro_g(gdb_target_id_recv)->sp)[6], "
-	    "((long *)$goro_g(gdb_target_id_recv)->sp)[7], (long)$goro_g(gdb_target_id_recv)->sp + 64");
+	    "printf \"%lx %lx %lx %lx %lx %lx %lx %lx\\n\", $switch_frame[1], $switch_frame[2], "
+	    "$switch_frame[3], $switch_frame[4], $switch_frame[5], $switch_frame[6], "
+	    "$switch_frame[7], (long)($switch_frame + 8)");
 	cmd(s, "bt-spin", "goroutine gdb_target_id_spin bt");
 	cmd(s, "bt-1", "goroutine 1 bt");
 	cmd(s, "missing", "goroutine 999999 bt");
@@ -542,14 +548,15 @@ Test(gdb, attached_process)
 	expect_clean(bt1, "goroutine 1 bt (parked)");
 }
 
-/* The core file the kernel wrote in dir ("core" or "core.<pid>"...). */
+/* The core file the kernel wrote in dir, a fresh directory where nothing
+ * else is written (the name depends on core_pattern and core_uses_pid). */
 static char *find_core(const char *dir)
 {
 	DIR *d = opendir(dir);
 	cr_assert_not_null(d);
 	char *found = NULL;
-	for (struct dirent *e; (e = readdir(d)) != NULL;)
-		if (strncmp(e->d_name, "core", 4) == 0 && !found)
+	for (struct dirent *e; !found && (e = readdir(d)) != NULL;)
+		if (e->d_name[0] != '.')
 			cr_assert_neq(asprintf(&found, "%s/%s", dir, e->d_name), -1);
 	closedir(d);
 	return found;
@@ -583,8 +590,11 @@ Test(gdb, core_dump)
 	          "gdb_target abort did not abort:\n%s", target_out);
 	char *core = find_core(dir);
 	if (!core || !WCOREDUMP(status)) {
+		if (core)
+			unlink(core);
 		rmdir(dir);
-		cr_skip_test("the kernel wrote no core file (RLIMIT_CORE or core_pattern)");
+		cr_skip_test("the kernel wrote no core file (RLIMIT_CORE, core_pattern, or a "
+		             "sanitizer that turns core dumps off)");
 	}
 
 	struct session s;

@@ -115,8 +115,9 @@ _G_FIELDS = ("id", "state", "wait_reason", "wait_since", "parent_id", "create_pc
 
 
 class _Worker:
+    """A worker thread: its kernel thread id and what it runs."""
+
     def __init__(self, value):
-        self.id = int(value["id"])
         self.tid = int(value["tid"])
         self.curg = int(value["curg"])
         self.prev = int(value["prev"])
@@ -138,8 +139,12 @@ class _Runtime:
         self.g_ptr_type = gtype.pointer()
         self.layout = _Layout(gtype, _G_FIELDS)
         self.state_names = _enum_names("enum goro_gstate", "G_")
-        self.reasons = _wait_reasons()
-        self.workers = self._read_workers()
+        try:
+            self.reasons = _wait_reasons()
+            self.workers = self._read_workers()
+        except gdb.MemoryError as e:
+            raise _Error("goro: cannot read the runtime's data (%s); is the core "
+                         "file from another build of this program?" % e)
 
     def _read_workers(self):
         n = int(self.sched["nworkers"])

@@ -69,7 +69,10 @@ static void report(const char *kind, const char *file, int line, const char *exp
 		atomic_fetch_add(&result->failures, 1);
 	claim_reason(file, line, kind, text);
 	/* One fprintf each, so that concurrent failures do not interleave. */
-	if (va && vb)
+	if (va && vb && text == expr)
+		fprintf(stderr, "%s:%d: %s failed: %s\n    values: %s, %s\n", file, line, kind,
+		        text, va, vb);
+	else if (va && vb)
 		fprintf(stderr, "%s:%d: %s failed: %s\n    expression: %s\n    values: %s, %s\n",
 		        file, line, kind, text, expr, va, vb);
 	else if (text != expr)
