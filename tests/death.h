@@ -140,7 +140,8 @@ static inline void death_run_env(const char *name, const char *extra_env, struct
 		ssize_t r = read(pipefd[0], buf, sizeof buf);
 		if (r < 0 && errno == EINTR)
 			continue;
-		if (r <= 0)
+		cr_assert_geq(r, 0, "reading the scenario's stderr: %s", strerror(errno));
+		if (r == 0)
 			break;
 		size_t room = sizeof d->err - 1 - d->len;
 		size_t take = (size_t)r < room ? (size_t)r : room;

@@ -362,6 +362,7 @@ static void sc_foreign_sends_later(void)
 		goro_sleep(GORO_MILLISECOND);
 	goro_chan_recv(foreign_chan, NULL);
 	fprintf(stderr, "scenario: received from the foreign thread\n");
+	pthread_join(t, NULL);
 }
 
 Test(deadlock, live_foreign_thread_is_not_a_deadlock)
@@ -388,6 +389,7 @@ static void sc_unannounced_foreign_sends_later(void)
 	pthread_create(&t, NULL, send_later_unannounced, NULL);
 	goro_chan_recv(foreign_chan, NULL);
 	fprintf(stderr, "scenario: received from the foreign thread\n");
+	pthread_join(t, NULL);
 }
 
 /*

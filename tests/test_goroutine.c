@@ -646,15 +646,21 @@ static GORO_NOINLINE int recurse_forever(int n)
 	return recurse_forever(n + 1) + frame[0];
 }
 
+/* Says who it is first: the process dies before main could print it. */
+static void announce_self(void)
+{
+	fprintf(stderr, "scenario: started goroutine %lld\n", (long long)goro_id());
+}
+
 static void overflow_child(void *p)
 {
+	announce_self();
 	recurse_forever(0);
 }
 
 static void sc_overflow_guarded(void)
 {
-	int64_t id = goro_go0(overflow_child);
-	fprintf(stderr, "scenario: started goroutine %lld\n", (long long)id);
+	goro_go0(overflow_child);
 	goro_chan_recv(goro_chan_new(int, 0), NULL); /* main waits forever */
 }
 
@@ -676,6 +682,7 @@ static GORO_NOINLINE int big_frame_past(const char *limit)
 
 static void overflow_a_little(void *p)
 {
+	announce_self();
 	big_frame_past(goro__getg()->stack_lo - 512);
 	goro_yield();
 	goro_sleep(GORO_MILLISECOND);
@@ -698,8 +705,7 @@ static void sc_overflow_unguarded(void)
 	goro_chan_recv(ready, &v);
 	while (atomic_load(&v->state) != G_WAITING)
 		goro_sleep(GORO_MILLISECOND);
-	int64_t id = goro_go0(overflow_a_little);
-	fprintf(stderr, "scenario: started goroutine %lld\n", (long long)id);
+	goro_go0(overflow_a_little);
 	goro_sleep(10 * GORO_SECOND);
 }
 

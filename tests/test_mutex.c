@@ -8,6 +8,8 @@
  * pass for a mutex bug.
  */
 #include <criterion/criterion.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 
 #include <goro.h>
@@ -354,6 +356,98 @@ Test(mutex, timeouts_mixed_with_plain_locks_lose_no_wakeup)
 	             (long)MIX_G * MIX_ITERS);
 	cr_assert(goro_mutex_trylock(&mix_mu), "mutex left locked");
 	goro_mutex_unlock(&mix_mu);
+}
+
+/* ------------------------------------------------------------------ */
+/* Foreign pthreads: a blocked lock blocks the thread, and is woken     */
+/* ------------------------------------------------------------------ */
+
+enum { FOREIGN_THREADS = 2, FOREIGN_G = 8, FOREIGN_ITERS = SCALED(3000) };
+
+static goro_mutex shared_mu;
+static long shared_counter; /* plain: only shared_mu protects it */
+static atomic_int threads_done;
+
+static void *foreign_locker(void *p)
+{
+	(void)p;
+	for (int i = 0; i < FOREIGN_ITERS; i++) {
+		goro_mutex_lock(&shared_mu);
+		long v = shared_counter;
+		if (i % 64 == 0)
+			sched_yield(); /* hold it while the goroutines pile up */
+		shared_counter = v + 1;
+		goro_mutex_unlock(&shared_mu);
+	}
+	atomic_fetch_add(&threads_done, 1);
+	return NULL;
+}
+
+static void goroutine_locker(void *p)
+{
+	goro_chan *done = *(goro_chan **)p;
+	for (int i = 0; i < FOREIGN_ITERS; i++) {
+		goro_mutex_lock(&shared_mu);
+		long v = shared_counter;
+		if (i % 16 == 0)
+			goro_yield();
+		shared_counter = v + 1;
+		goro_mutex_unlock(&shared_mu);
+	}
+	goro_send(done, 1);
+}
+
+Test(mutex, foreign_threads_and_goroutines_share_a_mutex)
+{
+	goro_chan *done = goro_chan_new(int, FOREIGN_G);
+	pthread_t t[FOREIGN_THREADS];
+	for (int i = 0; i < FOREIGN_THREADS; i++)
+		cr_assert_eq(pthread_create(&t[i], NULL, foreign_locker, NULL), 0);
+	for (int i = 0; i < FOREIGN_G; i++)
+		goro_go(goroutine_locker, &done);
+	recv_n(done, FOREIGN_G);
+	/* Not pthread_join while they run: it would block this worker. */
+	EVENTUALLY(atomic_load(&threads_done) == FOREIGN_THREADS);
+	for (int i = 0; i < FOREIGN_THREADS; i++)
+		pthread_join(t[i], NULL);
+	cr_assert_eq(shared_counter, (long)(FOREIGN_THREADS + FOREIGN_G) * FOREIGN_ITERS);
+}
+
+static atomic_int foreign_rc = -1;
+
+static void *foreign_lock_until(void *p)
+{
+	int64_t deadline = *(int64_t *)p;
+	int rc = deadline ? goro_mutex_lock_until(&shared_mu, deadline)
+	                  : (goro_mutex_lock(&shared_mu), GORO_OK);
+	if (rc == GORO_OK)
+		goro_mutex_unlock(&shared_mu);
+	atomic_store(&foreign_rc, rc);
+	return NULL;
+}
+
+/* A foreign thread's wait times out, or is woken by a goroutine's unlock. */
+Test(mutex, foreign_thread_times_out_or_is_woken)
+{
+	pthread_t t;
+	goro_mutex_lock(&shared_mu);
+	int64_t deadline = after_now(30 * GORO_MILLISECOND);
+	cr_assert_eq(pthread_create(&t, NULL, foreign_lock_until, &deadline), 0);
+	EVENTUALLY(atomic_load(&foreign_rc) != -1);
+	pthread_join(t, NULL);
+	cr_assert_eq(atomic_load(&foreign_rc), GORO_TIMEDOUT);
+	cr_assert_geq(goro_now(), deadline);
+
+	atomic_store(&foreign_rc, -1);
+	int64_t no_deadline = 0;
+	cr_assert_eq(pthread_create(&t, NULL, foreign_lock_until, &no_deadline), 0);
+	goro_sleep(20 * GORO_MILLISECOND); /* usually parks it first; either way it must finish */
+	cr_assert_eq(atomic_load(&foreign_rc), -1, "locked a held mutex");
+	goro_mutex_unlock(&shared_mu);
+	EVENTUALLY(atomic_load(&foreign_rc) == GORO_OK);
+	pthread_join(t, NULL);
+	cr_assert(goro_mutex_trylock(&shared_mu));
+	goro_mutex_unlock(&shared_mu);
 }
 
 /* A Locker built from a mutex locks that mutex. */

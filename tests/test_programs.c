@@ -21,6 +21,12 @@ static int run(const char *prog, char *out, size_t cap)
 
 Test(programs, guard2_main_in_select_not_reported_child_is, .timeout = 60)
 {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+	/* The sanitizer runtime keeps pointers into main's stack in its own
+	 * memory: conservative roots that hide the child (a known false
+	 * negative class). */
+	cr_skip_test("not meaningful under a sanitizer runtime");
+#endif
 	char out[8192];
 	int st = run("guard2_select_no_cases_main", out, sizeof out);
 	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "status %d, output:\n%s", st, out);

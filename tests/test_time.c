@@ -12,6 +12,7 @@
 #include <goro.h>
 
 #include "death.h"
+#include "heap/heap.h" /* goro__heap_stats: nothing leaks */
 #include "waiting.h"
 
 #define MS GORO_MILLISECOND
@@ -231,6 +232,45 @@ Test(time, after_delivers_once)
 	int64_t v = recv_instant(c);
 	cr_assert_geq(v, t0 + 20 * MS);
 	assert_quiet(c, 50 * MS, "time.After delivered twice");
+}
+
+static size_t heap_in_use(void)
+{
+	struct goro_heap_stats st;
+	goro__heap_stats(&st);
+	return st.pages_in_use;
+}
+
+/* Timers created and freed leave the heap where it was. */
+Test(time, timer_free_returns_the_memory)
+{
+	enum { N = SCALED(50000) };
+	size_t before = heap_in_use();
+	for (int i = 0; i < N; i++) {
+		goro_timer *t = goro_timer_new(i % 2 ? 0 : GORO_HOUR);
+		if (i % 2)
+			recv_instant(goro_timer_chan(t));
+		goro_timer_free(t);
+	}
+	size_t after = heap_in_use();
+	cr_assert_lt(after, before + (size_t)N * 16 + 256 * 1024,
+	             "the heap grew by %zu bytes over %d timers", after - before, N);
+}
+
+/*
+ * Disabled: runtime bug.  goro.h says the timer behind goro_after "is
+ * freed once it has fired and been received from", but timer.c never frees
+ * it (its comment says so): every goro_after leaks ~190 bytes.
+ */
+Test(time, after_is_freed_once_received, .disabled = true)
+{
+	enum { N = SCALED(50000) };
+	size_t before = heap_in_use();
+	for (int i = 0; i < N; i++)
+		recv_instant(goro_after(0));
+	size_t after = heap_in_use();
+	cr_assert_lt(after, before + (size_t)N * 16 + 256 * 1024,
+	             "the heap grew by %zu bytes over %d goro_after calls", after - before, N);
 }
 
 Test(time, after_in_select)

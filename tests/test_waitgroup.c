@@ -5,6 +5,7 @@
  * a negative counter.
  */
 #include <criterion/criterion.h>
+#include <pthread.h>
 #include <stdatomic.h>
 
 #include <goro.h>
@@ -228,6 +229,33 @@ Test(waitgroup, wait_until_and_wait_ctx_give_up_then_it_still_works)
 	goro_ctx_release(cctx);
 	goro_ctx_release(tctx);
 	GOROUTINES_BACK_TO(1);
+}
+
+/* A foreign pthread waits for goroutines (its whole thread blocks). */
+static atomic_int foreign_status = -1;
+
+static void *foreign_waiter(void *p)
+{
+	goro_waitgroup *wg = p;
+	goro_waitgroup_wait(wg);
+	int rc = goro_waitgroup_wait_until(wg, goro_now()); /* counter 0: OK */
+	atomic_store(&foreign_status, rc);
+	return NULL;
+}
+
+Test(waitgroup, foreign_thread_waits_for_goroutines)
+{
+	goro_waitgroup wg = { 0 };
+	atomic_int count = 0;
+	goro_waitgroup_add(&wg, 10);
+	pthread_t t;
+	cr_assert_eq(pthread_create(&t, NULL, foreign_waiter, &wg), 0);
+	for (int i = 0; i < 10; i++)
+		goro_go(count_and_done, &(struct wg_args){ &wg, &count });
+	EVENTUALLY(atomic_load(&foreign_status) != -1);
+	pthread_join(t, NULL);
+	cr_assert_eq(atomic_load(&foreign_status), GORO_OK);
+	cr_assert_eq(atomic_load(&count), 10, "the foreign thread's Wait returned early");
 }
 
 /* ------------------------------------------------------------------ */

@@ -126,10 +126,10 @@ void goro__netpoll_dispatch(struct goro_worker *w, struct epoll_event *ev, int n
 /* Small: this may run on the stack of a goroutine that is parking. */
 enum { BUSY_POLL_EVENTS = 16 };
 
-void goro__netpoll_poll(struct goro_worker *w)
+bool goro__netpoll_poll(struct goro_worker *w)
 {
 	if (likely(!io_waiting || io_waiting[w->id] == 0))
-		return;
+		return false;
 	struct epoll_event ev[BUSY_POLL_EVENTS];
 	int n = epoll_wait(w->epfd, ev, BUSY_POLL_EVENTS, 0);
 	int io = 0;
@@ -144,8 +144,12 @@ void goro__netpoll_poll(struct goro_worker *w)
 			ev[io++] = ev[i];
 		}
 	}
-	if (io)
-		goro__netpoll_dispatch(w, ev, io);
+	if (io == 0)
+		return false;
+	goro__netpoll_dispatch(w, ev, io);
+	/* Waiters of w readied here went to its run queue (ready() on the
+	 * home worker); others' went to their inboxes. */
+	return w->runq.head != NULL;
 }
 
 /* Adds fd to w's epoll set (pd locked).  0, or -1 with errno (EPERM: a

@@ -15,7 +15,8 @@ GORO_HIDDEN void goro__netpoll_init(void);
 /* Wakes the goroutines waiting for the fds of these events. */
 GORO_HIDDEN void goro__netpoll_dispatch(struct goro_worker *w, struct epoll_event *ev, int n);
 /* Zero-timeout poll of w's epoll set (w's own thread), only while some of
- * w's goroutines wait on I/O: the fast path is one load. */
-GORO_HIDDEN void goro__netpoll_poll(struct goro_worker *w);
+ * w's goroutines wait on I/O: the fast path is one load.  True if w has
+ * runnable goroutines afterwards (it readied some). */
+GORO_HIDDEN bool goro__netpoll_poll(struct goro_worker *w);
 
 #endif /* GORO_NET_NETPOLL_H */

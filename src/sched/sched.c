@@ -41,7 +41,7 @@ static void after_switch(struct goro_worker *w)
 
 GORO_HIDDEN void goro__report_overflow(struct goro_g *g, const char *how);
 /* src/net/netpoll.c: this worker's ready fds, while it has I/O waiters. */
-GORO_HIDDEN void goro__netpoll_poll(struct goro_worker *w);
+GORO_HIDDEN bool goro__netpoll_poll(struct goro_worker *w);
 
 static GORO_NORETURN void stack_overflow(struct goro_g *g)
 {

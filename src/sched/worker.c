@@ -32,6 +32,9 @@ __thread struct goro_worker *goro__tls_w;
 static __thread char thread_token;
 
 void (*goro__netpoll_hook)(struct goro_worker *w, struct epoll_event *ev, int n);
+/* src/net/netpoll.c: readies w's goroutines whose fds are ready (zero-timeout
+ * epoll, only while some wait on I/O); true if it readied any. */
+GORO_HIDDEN bool goro__netpoll_poll(struct goro_worker *w);
 
 enum { G0_STACK_SIZE = 256 * 1024, SIGSTACK_SIZE = 64 * 1024, SPIN_NS = 20000 };
 
@@ -188,8 +191,14 @@ static bool spin_for_work(struct goro_worker *w)
 		    atomic_load_explicit(&w->newq_len, memory_order_relaxed))
 			return true;
 		goro__cpu_relax();
-		if (i % 32 == 0 && goro__nanotime() > until)
-			return false;
+		if (i % 32 == 0) {
+			/* A ready fd is work too: without this, I/O that completes
+			 * during the spin would wait for its end (src/net). */
+			if (goro__netpoll_poll(w))
+				return true;
+			if (goro__nanotime() > until)
+				return false;
+		}
 	}
 }
 

@@ -232,7 +232,8 @@ void goro__timerheap_drop_all(struct goro_timerheap *h)
 		atomic_store(&t->state, T_IDLE);
 	}
 	atomic_fetch_sub(&pending_total, h->n);
-	memset(h->a, 0, (size_t)h->n * sizeof *h->a);
+	if (h->n)
+		memset(h->a, 0, (size_t)h->n * sizeof *h->a);
 	h->n = 0;
 	publish_next(h);
 	goro__spin_unlock(&h->lock);

@@ -28,4 +28,8 @@ GORO_API void goro_sleep(goro_duration d)
 	goro__set_waiting(g, WR_SLEEP);
 	goro__rtimer_start(&t, h, goro__timerheap_now(h) + d);
 	goro__park();
+	/* The timer lives in this frame: wait until the thread that fired it
+	 * is done with it (it may be another thread: a bubble's clock, a
+	 * foreign caller's timers on worker 0). */
+	goro__rtimer_stop(&t);
 }
