@@ -20,6 +20,10 @@
 #define likely(x) __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
 
+/* Thread-locals on the hot paths: initial-exec is one %fs-relative load
+ * even in the shared library (no __tls_get_addr call). */
+#define GORO_TLS __thread __attribute__((tls_model("initial-exec")))
+
 #define GORO_CONTAINER_OF(p, T, m) ((T *)((char *)(p) - offsetof(T, m)))
 #define GORO_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 

@@ -8,14 +8,18 @@
  * forked (the child would keep only the forking thread, not the workers).
  * So the test re-executes its own binary with GORO_TEST_SCENARIO=<name>.
  * A constructor of the test file runs that scenario instead of Criterion's
- * main; it runs after goro's own constructor, so the scenario is goroutine 1
- * on the main thread, exactly like a goro program's main().  The test then
- * asserts on the exit status and on everything written to stderr.
+ * main.  goro starts on first use, so the scenario's first goro call makes
+ * the main thread goroutine 1, exactly like a goro program's main(); a
+ * scenario that returns ends with exit(0), like returning from main.  The
+ * test then asserts on the exit status and on everything written to stderr.
+ *
+ * The same mechanism runs a workload under settings goro reads once at
+ * start-up (death_run_env: GORO_MAXPROCS=1, GORO_STACK_GUARDS=0, ...).
  *
  * Use (in a test file):
  *
  *     static void sc_close_twice(void) { ... }
- *     DEATH_SCENARIOS({ "close_twice", sc_close_twice }, ...);
+ *     DEATH_SCENARIOS({ "close_twice", sc_close_twice }, ...)
  *
  *     Test(chan_panic, close_twice) {
  *         struct death d;

@@ -2,7 +2,8 @@
  * test_mutex.c — sync.Mutex: mutual exclusion across workers, TryLock,
  * no reentrancy, a lock whose holder exited stays held, waiters are not
  * starved, lock_until / lock_ctx give up cleanly (no lost wake-up for the
- * waiters that remain), and unlock of an unlocked mutex is Go's fatal error.
+ * waiters that remain), foreign pthreads share a mutex with goroutines,
+ * and unlock of an unlocked mutex is Go's fatal error.
  *
  * Joins use channels rather than WaitGroup so that a WaitGroup bug cannot
  * pass for a mutex bug.

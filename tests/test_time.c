@@ -402,14 +402,15 @@ Test(time, ticker_drops_ticks_for_a_slow_receiver)
 }
 
 static atomic_bool busy_stop;
+static atomic_uint busy_sink; /* keeps the busy work from being optimised out */
 
 static void busy(void *p)
 {
-	(void)p;
-	volatile unsigned x = 0;
+	unsigned x = 0;
 	while (!atomic_load(&busy_stop)) {
-		for (int i = 0; i < 20000; i++)
-			x += (unsigned)i;
+		for (unsigned i = 0; i < 20000; i++)
+			x = x * 31 + i;
+		atomic_fetch_add(&busy_sink, x);
 		goro_yield(); /* cooperative: a goroutine that never yields owns its worker */
 	}
 }

@@ -15,14 +15,32 @@ static inline char *slot(struct goro_chan *c, size_t i)
 	return c->buf + i * c->elemsize;
 }
 
+/* The next ring slot (no division on the hot path). */
+static inline size_t ring_next(const struct goro_chan *c, size_t i)
+{
+	return ++i == c->cap ? 0 : i;
+}
+
+/* Element copies: the common word-sized ones inline, the rest memcpy. */
 static inline void copy_or_zero(void *dst, const void *src, size_t n)
 {
 	if (!dst || !n)
 		return;
-	if (src)
+	if (n == 8) {
+		uint64_t v = 0;
+		if (src)
+			memcpy(&v, src, 8);
+		memcpy(dst, &v, 8);
+	} else if (n == 4) {
+		uint32_t v = 0;
+		if (src)
+			memcpy(&v, src, 4);
+		memcpy(dst, &v, 4);
+	} else if (src) {
 		memcpy(dst, src, n);
-	else
+	} else {
 		memset(dst, 0, n);
+	}
 }
 
 GORO_API goro_chan *goro_chan_make(size_t elemsize, size_t cap)
@@ -86,7 +104,7 @@ void goro__chan_recv_from_sender(struct goro_chan *c, struct goro_waiter *s, voi
 		char *p = slot(c, c->recvx);
 		copy_or_zero(elem, p, c->elemsize);
 		copy_or_zero(p, s->elem, c->elemsize);
-		c->recvx = (c->recvx + 1) % c->cap;
+		c->recvx = ring_next(c, c->recvx);
 		c->sendx = c->recvx;
 	}
 	goro__chan_wake(s, true);
@@ -95,7 +113,7 @@ void goro__chan_recv_from_sender(struct goro_chan *c, struct goro_waiter *s, voi
 void goro__chan_buf_put(struct goro_chan *c, const void *elem)
 {
 	copy_or_zero(slot(c, c->sendx), elem, c->elemsize);
-	c->sendx = (c->sendx + 1) % c->cap;
+	c->sendx = ring_next(c, c->sendx);
 	c->qcount++;
 }
 
@@ -106,7 +124,7 @@ void goro__chan_buf_take(struct goro_chan *c, void *elem)
 	char *p = slot(c, c->recvx);
 	copy_or_zero(elem, p, c->elemsize);
 	copy_or_zero(p, NULL, c->elemsize);
-	c->recvx = (c->recvx + 1) % c->cap;
+	c->recvx = ring_next(c, c->recvx);
 	c->qcount--;
 }
 

@@ -16,7 +16,7 @@ int64_t goro__nanotime(void)
 }
 
 /* wyrand: one multiply per number; seeded per thread from getrandom. */
-static __thread uint64_t rng_state;
+static GORO_TLS uint64_t rng_state;
 
 uint64_t goro__rand(void)
 {

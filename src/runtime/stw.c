@@ -32,8 +32,8 @@ enum { STW_RUNNING = 0, STW_STOPPED = 1, STW_SIGNALED = 2 };
 enum { SIGNAL_WAIT_NS = 1000000000, FREEZE_BEFORE_SIGNAL_NS = 10000000 };
 
 atomic_int goro__stw_requested;
-__thread int goro__critical;
-__thread int goro__stw_pending; /* gen + 1 of the round that signalled us */
+GORO_TLS int goro__critical;
+GORO_TLS int goro__stw_pending; /* gen + 1 of the round that signalled us */
 
 static atomic_uint stw_gen;
 static atomic_int stw_acks;

@@ -36,8 +36,8 @@ struct goro_g;
 GORO_HIDDEN extern atomic_int goro__stw_requested;
 
 /* Per-thread runtime critical sections (see spinlock.h). */
-GORO_HIDDEN extern __thread int goro__critical;
-GORO_HIDDEN extern __thread int goro__stw_pending;
+GORO_HIDDEN extern GORO_TLS int goro__critical;
+GORO_HIDDEN extern GORO_TLS int goro__stw_pending;
 GORO_HIDDEN void goro__stw_pending_stop(void);
 
 static inline void goro__critical_enter(void)

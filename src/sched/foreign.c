@@ -20,7 +20,7 @@
 
 #include "sched/sched_internal.h"
 
-__thread struct goro_g *goro__tls_foreign_g;
+GORO_TLS struct goro_g *goro__tls_foreign_g;
 
 static pthread_key_t foreign_key;
 static pthread_once_t key_once = PTHREAD_ONCE_INIT;

@@ -28,8 +28,8 @@ struct goro_sched goro__sched GORO_RT_STATE = {
 	.next_id = 1,
 };
 
-__thread struct goro_worker *goro__tls_w;
-static __thread char thread_token;
+GORO_TLS struct goro_worker *goro__tls_w;
+static GORO_TLS char thread_token;
 
 void (*goro__netpoll_hook)(struct goro_worker *w, struct epoll_event *ev, int n);
 /* src/net/netpoll.c: readies w's goroutines whose fds are ready (zero-timeout
