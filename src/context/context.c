@@ -336,7 +336,9 @@ static void afterfunc_main(void *arg)
 static void spawn_afterfunc(struct goro_ctx_afterfunc *af)
 {
 	af->ran = true;
-	goro__spawn(afterfunc_main, &af, sizeof af, 0, (void *)af->fn);
+	goro__spawn_with(&(struct goro_spawn){ .fn = afterfunc_main, .arg = &af,
+	                                        .argsize = sizeof af, .user_fn = af->fn,
+	                                        .bubble = goro__getg()->bubble });
 }
 
 GORO_API goro_ctx_afterfunc *goro_ctx_after_func_(goro_ctx *ctx, goro_fn fn,

@@ -406,7 +406,7 @@ static void classify(struct detector *d)
 			d->main_entry = e;
 		if (!g->started)
 			e->sp = (uintptr_t)g->sp; /* its first frame and copied arguments */
-		bool candidate = !e->physical && g != self &&
+		bool candidate = !e->physical && g != self && !g->system &&
 		                 atomic_load(&g->state) == G_WAITING &&
 		                 goro__wait_reason_is_leak_candidate(g->wait_reason);
 		e->role = candidate ? R_CANDIDATE : R_ROOT;

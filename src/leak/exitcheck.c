@@ -81,7 +81,7 @@ void goro__exitcheck_poll(void)
 	if (likely(!profile_requested))
 		return;
 	profile_requested = 0;
-	goro__spawn(write_profile_main, NULL, 0, 0, (void *)write_profile_main);
+	goro__spawn_system(write_profile_main, NULL, 0);
 }
 
 void goro__exitcheck_init(void)

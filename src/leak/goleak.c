@@ -138,7 +138,8 @@ struct filter {
 static bool candidate(struct goro_g *g, void *arg)
 {
 	struct filter *f = arg;
-	return g->id != f->self && !ignored_id(f->o, g->id) && !runtime_goroutine(g);
+	return g->id != f->self && !g->system && !ignored_id(f->o, g->id) &&
+	       !runtime_goroutine(g);
 }
 
 /* Still doing something that may end by itself. */

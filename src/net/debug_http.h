@@ -33,6 +33,13 @@ GORO_HIDDEN const char *goro__http_status_text(int status);
 GORO_HIDDEN void goro__pprof_serve(const struct goro_http_request *req,
                                    struct goro_http_response *resp);
 
+/* The profile writer goroutine (debug_profiler.c): started and stopped
+ * with the server; goro__debug_profile hands it one goro_profile_write and
+ * returns its result, the output in a malloc'd *body. */
+GORO_HIDDEN void goro__debug_profiler_start(void);
+GORO_HIDDEN void goro__debug_profiler_stop(void);
+GORO_HIDDEN int goro__debug_profile(const char *name, int debug, char **body, size_t *len);
+
 /* A plain-text response: status, text/plain body `text` plus a newline. */
 GORO_HIDDEN void goro__http_text(struct goro_http_response *resp, int status, const char *text);
 

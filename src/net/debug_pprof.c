@@ -23,7 +23,7 @@
 #define PREFIX "/debug/pprof/"
 #define TEXT_PLAIN "text/plain; charset=utf-8"
 
-enum { PARAM_MAX_LEN = 32 };
+enum { PARAM_MAX_LEN = 32, PATH_MAX_LEN = 256 };
 
 /* The index, sorted by name as Go's.  count: a goro profile (else 0). */
 static const struct {
@@ -184,13 +184,7 @@ static void serve_profile(const struct goro_http_request *req, const char *name,
 		pprof_error(resp, 400, "invalid value for \"debug\" - must be a non-negative integer");
 		return;
 	}
-	FILE *f = body_open(resp);
-	if (!f) {
-		pprof_error(resp, 500, "out of memory");
-		return;
-	}
-	int rc = goro_profile_write(name, f, (int)debug);
-	fclose(f);
+	int rc = goro__debug_profile(name, (int)debug, &resp->body, &resp->body_len);
 	if (rc != 0) {
 		free(resp->body);
 		resp->body = NULL;
@@ -216,10 +210,16 @@ void goro__pprof_serve(const struct goro_http_request *req, struct goro_http_res
 		resp->allow = "GET, HEAD";
 		return;
 	}
-	/* Decoded, the path is never longer than the request head. */
-	char path[DEBUG_MAX_REQUEST];
-	if (goro__http_unescape(req->path.p, req->path.n, false, path, sizeof path) < 0) {
+	/* Longer paths name nothing we serve.  Zeroed: a stack buffer's
+	 * leftovers are seen by the leak profile's conservative scan. */
+	char path[PATH_MAX_LEN] = { 0 };
+	long plen = goro__http_unescape(req->path.p, req->path.n, false, path, sizeof path);
+	if (plen < 0 && req->path.n < sizeof path) { /* short, so malformed */
 		goro__http_text(resp, 400, "Bad Request");
+		return;
+	}
+	if (plen < 0) {
+		goro__http_text(resp, 404, "404 page not found");
 		return;
 	}
 	if (strcmp(path, "/debug/pprof") == 0) {

@@ -4,7 +4,8 @@
  *
  * One accept goroutine; one goroutine per connection, which reads one
  * request head, answers it and closes (Connection: close — pprof clients
- * make one request per profile).  The server defends the program it
+ * make one request per profile); one goroutine that writes the profiles
+ * (debug_profiler.c says why).  The server defends the program it
  * serves from its clients:
  *   - a head larger than DEBUG_MAX_REQUEST bytes gets 431, a malformed one
  *     400 (http_request.c decides, on at most that many bytes);
@@ -16,7 +17,7 @@
  *
  * State (srv, guarded by srv.mu): the listening fd while serving; srv.wg
  * counts the accept goroutine and the connection goroutines, so that
- * goro_debug_stop can wait for them.
+ * goro_debug_stop can wait for them before it stops the profile writer.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -206,6 +207,7 @@ GORO_API int goro_debug_serve(const char *addr)
 	}
 	srv.serving = true;
 	srv.lfd = lfd;
+	goro__debug_profiler_start();
 	goro_waitgroup_add(&srv.wg, 1);
 	goro_go(accept_loop, &(struct conn_arg){ lfd });
 	goro_mutex_unlock(&srv.mu);
@@ -219,6 +221,7 @@ GORO_API void goro_debug_stop(void)
 		goro_fd_close(srv.lfd);
 		/* Connections end by themselves, within the timeouts above. */
 		goro_waitgroup_wait(&srv.wg);
+		goro__debug_profiler_stop();
 		srv.serving = false;
 	}
 	goro_mutex_unlock(&srv.mu);

@@ -6,6 +6,9 @@
 #include <sys/mman.h>
 
 #include "runtime/owned.h"
+#if defined(GORO_ASAN)
+#include <sanitizer/lsan_interface.h>
+#endif
 #include "sched/spinlock.h"
 
 enum { MAX_OWNED = 1 << 20 };
@@ -56,6 +59,11 @@ void *goro__owned_map(size_t len)
 	if (p == MAP_FAILED)
 		return NULL;
 	goro__owned_add(p, len, OWNED_OTHER, 0);
+#if defined(GORO_ASAN)
+	/* Worker records point at malloc'd arrays (timer heaps): LeakSanitizer
+	 * must scan them, or it reports those arrays leaked at exit. */
+	__lsan_register_root_region(p, len);
+#endif
 	return p;
 }
 

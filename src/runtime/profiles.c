@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "heap/heap.h"
 #include "leak/leak.h"
 #include "runtime/profiles.h"
 #include "runtime/stw.h"
@@ -36,8 +37,8 @@ struct goro_gsnap *goro__snapshot(bool (*keep)(struct goro_g *g, void *arg), voi
 	struct goro_g *self = goro__getg();
 	int k = 0;
 	for (int i = 0; i < ng && snaps; i++) {
-		if (keep && !keep(gs[i], arg))
-			continue;
+		if (gs[i]->system || (keep && !keep(gs[i], arg)))
+			continue; /* the runtime's own goroutines stay out of sight */
 		goro__gsnap_fill(&snaps[k++], gs[i], gs[i] == self);
 	}
 	goro__world_start();
@@ -140,6 +141,11 @@ GORO_API void goro_dump(FILE *out)
 	write_goroutine(out, 2);
 }
 
+GORO_API void goro_leakprof_free(goro_leaked *arr)
+{
+	goro_free(arr);
+}
+
 GORO_API int goro_leakprof_count(void)
 {
 	return atomic_load(&last_leak_count);
@@ -157,7 +163,7 @@ static void describe(goro_leaked *out, struct goro_g *g)
 	for (struct goro_waiter *w = g->waiting; w && out->nwait_objects < 4; w = w->waitlink)
 		out->wait_objects[out->nwait_objects++] = w->obj;
 	struct goro_sym sym;
-	goro__symbolize((uintptr_t)goro__bubble_start_fn(g), &sym);
+	goro__symbolize((uintptr_t)goro__start_fn(g), &sym);
 	snprintf(out->start_function, sizeof out->start_function, "%s", sym.func);
 	if (g->create_pc) {
 		goro__symbolize((uintptr_t)g->create_pc - 1, &sym);
@@ -183,7 +189,9 @@ GORO_API int goro_leakprof_find(goro_leaked **out)
 		return n < 0 ? -1 : 0;
 	}
 	if (out) {
-		*out = calloc((size_t)n, sizeof **out);
+		/* Tracked and never scanned: a stale copy of the wait-object
+		 * pointers must not keep them "reachable" in later runs. */
+		*out = goro__heap_alloc_kind((size_t)n * sizeof **out, GORO_HEAP_NOSCAN, true);
 		for (int i = 0; i < n && *out; i++)
 			describe(&(*out)[i], run.leaked[i]);
 	}

@@ -72,7 +72,7 @@ void goro__signal_work_poll(void)
 {
 	if (unlikely(quit_requested) && !quit_started) {
 		quit_requested = 0;
-		goro__spawn(quit_main, NULL, 0, 0, (void *)quit_main);
+		goro__spawn_system(quit_main, NULL, 0);
 	}
 	goro__exitcheck_poll();
 }

@@ -63,19 +63,32 @@ static long futex(atomic_uint *addr, int op, unsigned val)
 	return syscall(SYS_futex, addr, op, val, NULL, NULL, 0);
 }
 
+GORO_HIDDEN void goro__check_deadlock_locked(void);
+
+/*
+ * Parked, this thread cannot wake anybody: it is part of a deadlock, so it
+ * stops counting in nforeign.  The waker counts it again *before* waking it
+ * (goro__foreign_wake), so there is no moment where a thread about to run
+ * is counted nowhere.  Every park is matched by exactly one wake.
+ */
 void goro__foreign_park(struct goro_g *g)
 {
-	/* Parked, this thread cannot wake anybody: it is part of a deadlock. */
-	atomic_fetch_sub(&goro__sched.nforeign, 1);
+	if (atomic_fetch_sub(&goro__sched.nforeign, 1) == 1) {
+		/* The last thread that could wake anyone: maybe it is over. */
+		pthread_mutex_lock(&goro__sched.lock);
+		if (goro__sched.nidle == goro__sched.nworkers)
+			goro__check_deadlock_locked();
+		pthread_mutex_unlock(&goro__sched.lock);
+	}
 	while (atomic_exchange(&g->foreign_wake, 0) == 0)
 		futex(&g->foreign_wake, FUTEX_WAIT_PRIVATE, 0);
-	atomic_fetch_add(&goro__sched.nforeign, 1);
 	atomic_store(&g->state, G_RUNNING);
 	g->wait_reason = WR_NONE;
 }
 
 void goro__foreign_wake(struct goro_g *g)
 {
+	atomic_fetch_add(&goro__sched.nforeign, 1);
 	atomic_store(&g->foreign_wake, 1);
 	futex(&g->foreign_wake, FUTEX_WAKE_PRIVATE, 1);
 }

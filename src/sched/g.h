@@ -125,6 +125,8 @@ struct goro_g {
 	int64_t parent_id;
 	void *create_pc;           /* return address of the goro_go call */
 	goro_fn fn;                /* start function */
+	goro_fn user_fn;           /* the user's function a runtime wrapper runs */
+	bool system;               /* started by the runtime for itself: hidden */
 	void *arg;
 	int64_t wait_since;        /* goro__nanotime() when it parked */
 	struct goro_waiter *waiting; /* waiters while blocked (via waitlink) */

@@ -178,9 +178,11 @@ static void *copy_args(struct goro_g *g, const void *arg, size_t argsize)
 	return dst;
 }
 
-static int64_t spawn(goro_fn fn, const void *arg, size_t argsize, size_t stack_size,
-                     struct goro_bubble *bubble, void *create_pc)
+int64_t goro__spawn_with(const struct goro_spawn *sp)
 {
+	goro_fn fn = sp->fn;
+	const void *arg = sp->arg;
+	size_t argsize = sp->argsize;
 	goro__ensure_init();
 	if (!fn)
 		goro_panic("goro_go: nil function");
@@ -188,7 +190,7 @@ static int64_t spawn(goro_fn fn, const void *arg, size_t argsize, size_t stack_s
 	 * but is not yet in the goroutine list. */
 	goro__critical_enter();
 	struct goro_worker *w = goro__curw();
-	struct goro_stack *st = goro__stack_get(w ? &w->stacks : NULL, stack_size);
+	struct goro_stack *st = goro__stack_get(w ? &w->stacks : NULL, sp->stack_size);
 	if (!st)
 		goro__throw("goro: out of memory for a goroutine stack");
 	struct goro_g *g = &goro__stack_top(st)->g;
@@ -204,11 +206,14 @@ static int64_t spawn(goro_fn fn, const void *arg, size_t argsize, size_t stack_s
 	g->id = atomic_fetch_add_explicit(&goro__sched.next_id, 1, memory_order_relaxed);
 	struct goro_g *parent = goro__getg();
 	g->parent_id = parent && !parent->is_g0 ? parent->id : 0;
-	g->create_pc = create_pc;
-	g->bubble = bubble;
+	g->create_pc = sp->create_pc;
+	g->bubble = sp->bubble;
+	g->user_fn = sp->user_fn;
+	g->system = sp->system;
 	goro__fiber_create(g);
 	atomic_store_explicit(&g->state, G_RUNNABLE, memory_order_relaxed);
-	atomic_fetch_add_explicit(&goro__sched.ngoroutines, 1, memory_order_relaxed);
+	if (!g->system) /* NumGoroutine counts the program's goroutines */
+		atomic_fetch_add_explicit(&goro__sched.ngoroutines, 1, memory_order_relaxed);
 	goro__allg_add(g);
 	int64_t id = g->id; /* g may run and finish before we return */
 	if (g->bubble)
@@ -222,14 +227,31 @@ int64_t goro__spawn(goro_fn fn, const void *arg, size_t argsize, size_t stack_si
                     void *create_pc)
 {
 	struct goro_g *parent = goro__getg();
-	return spawn(fn, arg, argsize, stack_size, parent ? parent->bubble : NULL, create_pc);
+	return goro__spawn_with(&(struct goro_spawn){
+		.fn = fn, .arg = arg, .argsize = argsize, .stack_size = stack_size,
+		.bubble = parent ? parent->bubble : NULL, .create_pc = create_pc });
 }
 
 /* A goroutine of bubble b started by the runtime (timers, AfterFunc). */
 int64_t goro__spawn_in(goro_fn fn, const void *arg, size_t argsize, struct goro_bubble *b,
                        void *create_pc)
 {
-	return spawn(fn, arg, argsize, 0, b, create_pc);
+	return goro__spawn_with(&(struct goro_spawn){
+		.fn = fn, .arg = arg, .argsize = argsize, .bubble = b, .create_pc = create_pc });
+}
+
+/* A goroutine the runtime runs for itself (signal work, the debug
+ * server): not counted, not listed in dumps or checks, like Go's system
+ * goroutines. */
+int64_t goro__spawn_system(goro_fn fn, const void *arg, size_t argsize)
+{
+	return goro__spawn_with(&(struct goro_spawn){
+		.fn = fn, .arg = arg, .argsize = argsize, .system = true });
+}
+
+goro_fn goro__start_fn(const struct goro_g *g)
+{
+	return g->user_fn ? g->user_fn : g->fn;
 }
 
 void goro__g_exit(void)
@@ -239,7 +261,8 @@ void goro__g_exit(void)
 		goro_panic("goro_exit: called from a thread that is not a goroutine");
 	atomic_store(&g->state, G_DEAD);
 	goro__allg_remove(g);
-	atomic_fetch_sub(&goro__sched.ngoroutines, 1);
+	if (!g->system)
+		atomic_fetch_sub(&goro__sched.ngoroutines, 1);
 	/* Last: this may finish the bubble and let its runner return, which
 	 * must then see this goroutine gone. */
 	if (g->bubble)
@@ -265,7 +288,8 @@ void goro__bubble_release_g(struct goro_g *g)
 	g->waiting = NULL;
 	atomic_store(&g->state, G_DEAD);
 	goro__allg_remove(g);
-	atomic_fetch_sub(&goro__sched.ngoroutines, 1);
+	if (!g->system)
+		atomic_fetch_sub(&goro__sched.ngoroutines, 1);
 	goro__fiber_destroy(g);
 	goro__stack_put(NULL, g->stack);
 }

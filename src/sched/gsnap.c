@@ -134,10 +134,12 @@ struct goro_gsnap *goro__gsnap_all(int *n)
 		return NULL;
 	}
 	struct goro_g *self = goro__getg();
+	int k = 0;
 	for (int i = 0; i < ng; i++)
-		goro__gsnap_fill(&snaps[i], gs[i], gs[i] == self);
+		if (!gs[i]->system)
+			goro__gsnap_fill(&snaps[k++], gs[i], gs[i] == self);
 	free(gs);
-	*n = ng;
+	*n = k;
 	return snaps;
 }
 
@@ -153,14 +155,18 @@ void goro__dump_all(FILE *out)
 void goro__print_current_stack(FILE *out)
 {
 	struct goro_g *g = goro__sched.started ? goro__getg() : NULL;
-	if (!g) {
-		fputs("(no goroutine)\n", out);
-		return;
-	}
 	struct goro_gsnap *s = malloc(sizeof *s);
 	if (!s)
 		return;
-	goro__gsnap_fill(s, g, true);
+	if (g) {
+		goro__gsnap_fill(s, g, true);
+	} else {
+		/* Before the runtime started, the caller is what will be
+		 * goroutine 1 (misuse in main, like Go's). */
+		memset(s, 0, sizeof *s);
+		s->id = 1;
+		s->npcs = goro__unwind_here(s->pcs, GORO_MAX_FRAMES, 1, &s->truncated);
+	}
 	snprintf(s->state, sizeof s->state, "running");
 	goro__fmt_goroutine(out, s);
 	free(s);

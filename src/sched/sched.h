@@ -124,6 +124,21 @@ GORO_HIDDEN int64_t goro__spawn(goro_fn fn, const void *arg, size_t argsize,
                                 size_t stack_size, void *create_pc);
 GORO_HIDDEN int64_t goro__spawn_in(goro_fn fn, const void *arg, size_t argsize,
                                    struct goro_bubble *b, void *create_pc);
+/* Everything a spawn can say. */
+struct goro_spawn {
+	goro_fn fn;
+	const void *arg;
+	size_t argsize;
+	size_t stack_size;          /* 0: the default */
+	struct goro_bubble *bubble;
+	void *create_pc;            /* NULL: no "created by" (runtime-made) */
+	goro_fn user_fn;            /* the user's function behind a wrapper */
+	bool system;                /* runtime-internal (goro__spawn_system) */
+};
+GORO_HIDDEN int64_t goro__spawn_with(const struct goro_spawn *s);
+GORO_HIDDEN int64_t goro__spawn_system(goro_fn fn, const void *arg, size_t argsize);
+/* The function to name a goroutine by (the user's, behind wrappers). */
+GORO_HIDDEN goro_fn goro__start_fn(const struct goro_g *g);
 GORO_HIDDEN GORO_NORETURN void goro__g_exit(void);
 
 /* Starts goroutines for work that signal handlers asked for. */

@@ -32,7 +32,6 @@ enum {
 
 #define DEFAULT_STACK_SIZE ((size_t)64 * 1024)
 #define MIN_STACK_SIZE ((size_t)16 * 1024)
-#define CANARY_SEED 0x676f726f5f73746bULL /* "goro_stk" */
 
 struct stack_pool {
 	size_t size;
@@ -260,21 +259,27 @@ void goro__stack_put(struct goro_stack_cache *c, struct goro_stack *s)
 	pool_put(s);
 }
 
-static uint64_t canary_for(const struct goro_g *g)
-{
-	return CANARY_SEED ^ (uint64_t)(uintptr_t)g->stack_lo;
-}
-
+/*
+ * The canary is the lowest word of the stack, and its value is zero: a
+ * fresh or madvise'd page reads as zeros without being allocated, so a
+ * million parked goroutines keep one touched page each instead of two.
+ * An overflow that reaches the bottom writes return addresses, frame
+ * pointers and locals there; a stack used to its very last word is an
+ * overflow anyway.
+ */
 void goro__stack_set_canary(struct goro_g *g)
 {
-	memcpy(g->stack_lo, &(uint64_t){ canary_for(g) }, sizeof(uint64_t));
+	uint64_t v;
+	memcpy(&v, g->stack_lo, sizeof v);
+	if (v != 0) /* a reused stack that held something there: reset it */
+		memset(g->stack_lo, 0, sizeof v);
 }
 
 bool goro__stack_canary_ok(const struct goro_g *g)
 {
 	uint64_t v;
 	memcpy(&v, g->stack_lo, sizeof v);
-	return v == canary_for(g);
+	return v == 0;
 }
 
 bool goro__stack_is_guard_addr(const struct goro_g *g, const void *addr)

@@ -16,6 +16,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#define UNW_LOCAL_ONLY
+#include <libunwind.h>
+
 #include "arch/context.h"
 #include "runtime/owned.h"
 #include "runtime/stw.h"
@@ -259,17 +262,41 @@ static void worker_bind_thread(struct goro_worker *w)
 	w->thread = pthread_self();
 	w->tid = (pid_t)syscall(SYS_gettid);
 	native_stack_bounds(&w->thread_stack_lo, &w->thread_stack_hi);
-	/* Worker 0's native stack is goroutine 1's: scanned as a goroutine. */
-	if (w->id != 0)
-		goro__owned_add(w->thread_stack_lo,
-		                (size_t)(w->thread_stack_hi - w->thread_stack_lo), OWNED_OTHER, 0);
 	install_sigstack(w);
+}
+
+/*
+ * Where the thread's start frames end: the stack pointer of the frame
+ * above libc's start_thread (unwinding worker_main and start_thread).
+ * start_thread keeps a jmp_buf with registers inherited from the creating
+ * thread — pointers into goroutine 1's stack — so it must count as runtime
+ * memory; what lies above (static TLS, the pthread record, where user
+ * _Thread_local variables live) stays a root.
+ */
+static GORO_NOINLINE char *start_frames_top(char *fallback)
+{
+	unw_context_t ctx;
+	unw_cursor_t cur;
+	unw_word_t sp;
+	if (unw_getcontext(&ctx) != 0 || unw_init_local(&cur, &ctx) != 0)
+		return fallback;
+	for (int i = 0; i < 3; i++) /* this function, worker_main, start_thread */
+		if (unw_step(&cur) <= 0)
+			return fallback;
+	if (unw_get_reg(&cur, UNW_REG_SP, &sp) != 0)
+		return fallback;
+	char *top = (char *)sp;
+	return top > fallback ? top : fallback;
 }
 
 static void *worker_main(void *arg)
 {
 	struct goro_worker *w = arg;
+	volatile char anchor = 0;
 	worker_bind_thread(w);
+	/* The scheduler's frames and the start frames: runtime memory. */
+	char *top = start_frames_top((char *)&anchor);
+	goro__owned_add(w->thread_stack_lo, (size_t)(top - w->thread_stack_lo), OWNED_OTHER, 0);
 	/* On worker threads g0 is the thread's own stack. */
 	w->g0.stack_lo = w->thread_stack_lo;
 	w->g0.stack_hi = w->thread_stack_hi;
@@ -352,7 +379,10 @@ static void init_runtime(void)
 	/* Netpoller hook and GORO_DEBUG_ADDR (src/net/net_init.c). */
 	goro__net_init();
 	for (int i = 1; i < n; i++) {
-		pthread_attr_t a;
+		/* Not on this stack: the new thread keeps a pointer to the
+		 * attributes, which would make goroutine 1's stack look
+		 * reachable from the worker's stack (a conservative root). */
+		static pthread_attr_t a GORO_RT_STATE;
 		pthread_attr_init(&a);
 		pthread_attr_setstacksize(&a, 1 << 20);
 		int rc = pthread_create(&goro__sched.workers[i].thread, &a, worker_main,

@@ -125,5 +125,8 @@ GORO_API int64_t goro_waitgroup_go_(goro_waitgroup *wg, goro_fn fn, const void *
 	if (argsize)
 		memcpy(buf + sizeof h, arg, argsize);
 	goro_waitgroup_add(wg, 1);
-	return goro__spawn(wg_go_main, buf, sizeof h + argsize, 0, __builtin_return_address(0));
+	struct goro_g *g = goro__getg();
+	return goro__spawn_with(&(struct goro_spawn){
+		.fn = wg_go_main, .arg = buf, .argsize = sizeof h + argsize, .user_fn = fn,
+		.bubble = g ? g->bubble : NULL, .create_pc = __builtin_return_address(0) });
 }

@@ -43,8 +43,6 @@ struct goro_bubble {
 
 GORO_HIDDEN uint32_t goro__bubble_id(struct goro_bubble *b);
 
-/* The user function g runs (a bubble root's, not its wrapper's). */
-GORO_HIDDEN goro_fn goro__bubble_start_fn(struct goro_g *g);
 
 /* Scheduler events of a bubbled goroutine (g->bubble != NULL). */
 GORO_HIDDEN void goro__bubble_on_spawn(struct goro_g *g);

@@ -144,9 +144,18 @@ void goro__bubble_on_ready(struct goro_g *g)
 	goro__spin_unlock(&b->lock);
 }
 
+static void cleanup_main(void *p);
+
 void goro__bubble_on_exit(struct goro_g *g)
 {
 	struct goro_bubble *b = g->bubble;
+	goro__spin_lock(&b->lock);
+	bool orphaned_cleanups = g == b->root && b->cleanups != NULL;
+	goro__spin_unlock(&b->lock);
+	/* The root left with goro_exit (Go's Goexit, t.FailNow): its cleanups
+	 * still run, in a goroutine of the bubble. */
+	if (orphaned_cleanups)
+		goro__spawn_in(cleanup_main, &b, sizeof b, b, NULL);
 	goro__spin_lock(&b->lock);
 	b->total--;
 	if (g == b->root)
@@ -223,14 +232,7 @@ static void root_main(void *p)
 	run_cleanups(goro__getg()->bubble);
 }
 
-/* The function a goroutine was started with: for a bubble's root, the
- * user's function rather than the runtime's wrapper. */
-goro_fn goro__bubble_start_fn(struct goro_g *g)
-{
-	if (g->fn == root_main && g->arg)
-		return ((struct root_args *)g->arg)->fn;
-	return g->fn;
-}
+
 
 static void cleanup_main(void *p)
 {
@@ -274,7 +276,7 @@ static void describe(goro_bubble_goroutine *out, struct goro_g *g,
 	         goro__wait_reason_str(g->wait_reason));
 	snprintf(out->function, sizeof out->function, "%s", goro__top_function(snap));
 	copy_sym(out->start_function, sizeof out->start_function,
-	         (uintptr_t)goro__bubble_start_fn(g));
+	         (uintptr_t)goro__start_fn(g));
 	if (g->create_pc)
 		copy_sym(out->created_by, sizeof out->created_by, (uintptr_t)g->create_pc - 1);
 }
@@ -349,12 +351,14 @@ static void wait_finished(struct goro_bubble *b)
 }
 
 static void start_in(struct goro_bubble *b, goro_fn fn, const void *arg, size_t argsize,
-                     void *pc)
+                     goro_fn user_fn, void *pc)
 {
 	goro__spin_lock(&b->lock);
 	b->finished = false;
 	goro__spin_unlock(&b->lock);
-	goro__spawn_in(fn, arg, argsize, b, pc);
+	goro__spawn_with(&(struct goro_spawn){ .fn = fn, .arg = arg, .argsize = argsize,
+	                                        .bubble = b, .user_fn = user_fn,
+	                                        .create_pc = pc });
 }
 
 GORO_API int goro_synctest_run_(goro_fn fn, const void *arg, size_t argsize,
@@ -382,7 +386,7 @@ GORO_API int goro_synctest_run_(goro_fn fn, const void *arg, size_t argsize,
 	if (argsize)
 		memcpy(ra->arg, arg, argsize);
 
-	start_in(b, root_main, ra, total, __builtin_return_address(0));
+	start_in(b, root_main, ra, total, fn, __builtin_return_address(0));
 	free(ra);
 	wait_finished(b);
 	int outcome = b->outcome;
@@ -403,7 +407,7 @@ GORO_API int goro_synctest_run_(goro_fn fn, const void *arg, size_t argsize,
 		b->outcome = GORO_BUBBLE_OK;
 		if (more) {
 			b->root_done = true;
-			start_in(b, cleanup_main, &b, sizeof b, __builtin_return_address(0));
+			start_in(b, cleanup_main, &b, sizeof b, NULL, __builtin_return_address(0));
 			wait_finished(b);
 		}
 	}

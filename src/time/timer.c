@@ -42,7 +42,7 @@ static void run_func(struct goro_rtimer *rt, int64_t now)
 {
 	(void)now;
 	struct goro_timer *t = rt->arg;
-	goro__spawn_in(t->fn, t->argsize ? t->arg : NULL, t->argsize, t->bubble, (void *)t->fn);
+	goro__spawn_in(t->fn, t->argsize ? t->arg : NULL, t->argsize, t->bubble, NULL);
 }
 
 static struct goro_timer *timer_alloc(size_t extra, goro_rtimer_fn fn, bool with_chan)
