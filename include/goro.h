@@ -21,7 +21,9 @@
  * goroutine never moves to another OS thread once started.  Other pthreads
  * may call goro too: they may start goroutines and use every call; a
  * blocking call there blocks that whole thread (like a cgo thread calling
- * into Go).  Such a thread counts as able to wake goroutines (which keeps
+ * into Go).  The thread that made the first call must live as long as goro
+ * is used (it hosts worker 0: normally main's thread).  Such a thread
+ * counts as able to wake goroutines (which keeps
  * the global deadlock report away) from its first goro call on: a thread
  * that will send to a goroutine later should make one early (goro_id()).
  */

@@ -114,7 +114,8 @@ void goro__chan_buf_put(struct goro_chan *c, const void *elem)
 {
 	copy_or_zero(slot(c, c->sendx), elem, c->elemsize);
 	c->sendx = ring_next(c, c->sendx);
-	c->qcount++;
+	/* Relaxed atomic: goro_chan_len reads it without the lock. */
+	__atomic_store_n(&c->qcount, c->qcount + 1, __ATOMIC_RELAXED);
 }
 
 /* The slot is zeroed after the copy: a stale pointer left in a buffer
@@ -125,7 +126,7 @@ void goro__chan_buf_take(struct goro_chan *c, void *elem)
 	copy_or_zero(elem, p, c->elemsize);
 	copy_or_zero(p, NULL, c->elemsize);
 	c->recvx = ring_next(c, c->recvx);
-	c->qcount--;
+	__atomic_store_n(&c->qcount, c->qcount - 1, __ATOMIC_RELAXED);
 }
 
 static GORO_NORETURN void block_forever(int reason)
