@@ -138,6 +138,25 @@ static GORO_NORETURN void block_forever(int reason)
 		goro__park();
 }
 
+/*
+ * The blocking half of send and receive (c->lock held, released here):
+ * queue a waiter on q, park until a partner moves the value or close wakes
+ * us.  Returns the waiter's success (false: the channel was closed).
+ */
+static bool park_on(struct goro_chan *c, struct goro_waitq *q, void *elem, int reason)
+{
+	struct goro_g *g = goro__getg();
+	struct goro_waiter w = { .g = g, .obj = c, .elem = elem };
+	goro__waitq_push(q, &w, &c->lock);
+	g->waiting = &w;
+	g->durable = c->bubble != NULL;
+	goro__set_waiting(g, reason);
+	goro__spin_unlock(&c->lock);
+	goro__park();
+	g->waiting = NULL;
+	return w.success;
+}
+
 /* Go's chansend for the blocking and try forms. */
 static int chan_send_checked(struct goro_chan *c, const void *elem, bool block, bool check)
 {
@@ -168,16 +187,7 @@ static int chan_send_checked(struct goro_chan *c, const void *elem, bool block, 
 		goro__spin_unlock(&c->lock);
 		return GORO_WOULDBLOCK;
 	}
-	struct goro_g *g = goro__getg();
-	struct goro_waiter w = { .g = g, .obj = c, .elem = (void *)elem };
-	goro__waitq_push(&c->sendq, &w, &c->lock);
-	g->waiting = &w;
-	g->durable = c->bubble != NULL;
-	goro__set_waiting(g, WR_CHAN_SEND);
-	goro__spin_unlock(&c->lock);
-	goro__park();
-	g->waiting = NULL;
-	if (!w.success)
+	if (!park_on(c, &c->sendq, (void *)elem, WR_CHAN_SEND))
 		goro_panic("send on closed channel");
 	return GORO_OK;
 }
@@ -234,16 +244,7 @@ static int chan_recv(struct goro_chan *c, void *elem, bool block)
 		goro__spin_unlock(&c->lock);
 		return GORO_WOULDBLOCK;
 	}
-	struct goro_g *g = goro__getg();
-	struct goro_waiter w = { .g = g, .obj = c, .elem = elem };
-	goro__waitq_push(&c->recvq, &w, &c->lock);
-	g->waiting = &w;
-	g->durable = c->bubble != NULL;
-	goro__set_waiting(g, WR_CHAN_RECV);
-	goro__spin_unlock(&c->lock);
-	goro__park();
-	g->waiting = NULL;
-	if (!w.success) {
+	if (!park_on(c, &c->recvq, elem, WR_CHAN_RECV)) {
 		copy_or_zero(elem, NULL, c->elemsize);
 		return GORO_CLOSED;
 	}
