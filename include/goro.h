@@ -469,6 +469,30 @@ typedef struct goro_bubble_result {
 GORO_API int goro_synctest_run_(goro_fn fn, const void *arg, size_t argsize,
                                 goro_bubble_result *res);
 GORO_API void goro_bubble_result_free(goro_bubble_result *res);
+
+/*
+ * The asserting form: runs the bubble and fails the current test if it
+ * deadlocked or leaked, printing Go's report.  In a Criterion test (when
+ * <criterion/criterion.h> is included first) it is a cr_assert_fail; in a
+ * plain C test it prints the report to stderr and exits with status 1.
+ *
+ *     GORO_SYNCTEST_ASSERT(test_fn, &(struct args){ ... });
+ */
+#if defined(CRITERION_H_)
+#define GORO_SYNCTEST_FAIL_(res) cr_assert_fail("%s", (res)->report)
+#else
+#define GORO_SYNCTEST_FAIL_(res) goro_synctest_fail_((res), __FILE__, __LINE__)
+#endif
+#define GORO_SYNCTEST_ASSERT(fn, ...)                                        \
+	do {                                                                 \
+		goro_bubble_result goro_res_;                                \
+		if (goro_synctest_run(&goro_res_, fn, __VA_ARGS__) != GORO_BUBBLE_OK) \
+			GORO_SYNCTEST_FAIL_(&goro_res_);                     \
+		goro_bubble_result_free(&goro_res_);                         \
+	} while (0)
+/* Prints the report with the test's location and exits with status 1. */
+GORO_API _Noreturn void goro_synctest_fail_(goro_bubble_result *res, const char *file,
+                                            int line);
 /* synctest.Wait. */
 GORO_API void goro_synctest_wait(void);
 /* t.Cleanup inside a bubble: runs in the bubble before run returns. */

@@ -9,15 +9,18 @@
  * Each test runs in its own process with the default GORO_MAXPROCS.  Where
  * a test needs two goroutines on one worker (the point of offloading), it
  * places one next to goroutine 1 and checks that it got there (go_here).
+ * Where a plain thread must act "later", it waits for a goroutine's
+ * progress (ticks_advance), never for a fixed time.
  */
 #define _GNU_SOURCE
+#include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <errno.h>
-#include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -77,8 +80,8 @@ static int parked_count(const char *reason)
 	return n;
 }
 
-/* GORO_MAXPROCS's cap (worker.c). */
-#define POLLFD_MAX_WORKERS_TEST 1024
+/* GORO_MAXPROCS's cap (worker.c): one hog slot per possible worker. */
+#define MAX_WORKERS 1024
 
 static void make_pipe(int p[2])
 {
@@ -105,7 +108,7 @@ static void plain_sleep_ms(int ms)
  */
 static atomic_bool hogs_stop;
 static atomic_int hogs_running;
-static atomic_bool hog_on[POLLFD_MAX_WORKERS_TEST];
+static atomic_bool hog_on[MAX_WORKERS];
 
 static void hog(void *p)
 {
@@ -639,6 +642,27 @@ Test(net_tcp, dial_refused_and_bad_addresses)
 		cr_assert_eq(goro_net_listen(bad[i]), -1, "%s", bad[i]);
 		cr_assert_eq(errno, EINVAL, "%s: %s", bad[i], strerror(errno));
 	}
+}
+
+Test(net_tcp, writing_to_a_closed_peer_fails_without_sigpipe)
+{
+	int lfd = goro_net_listen("127.0.0.1:0");
+	char addr[64];
+	goro_net_local_addr(lfd, addr, sizeof addr);
+	int c = goro_net_dial(addr);
+	int s = goro_fd_accept(lfd, NULL, NULL);
+	cr_assert(c >= 0 && s >= 0);
+	goro_fd_close(s);
+	/* The first write may still be accepted (the peer answers it with a
+	 * reset); a later one fails.  SIGPIPE would kill this process. */
+	static char buf[1 << 16];
+	ssize_t n = 0;
+	for (int i = 0; i < 100 && n >= 0; i++)
+		n = goro_fd_write(c, buf, sizeof buf);
+	cr_assert_eq(n, -1);
+	cr_assert(errno == EPIPE || errno == ECONNRESET, "%s", strerror(errno));
+	goro_fd_close(c);
+	goro_fd_close(lfd);
 }
 
 Test(net_tcp, accept_until_times_out_and_accept_ctx_cancels)

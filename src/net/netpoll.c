@@ -218,7 +218,9 @@ static int foreign_wait(struct goro_pollfd *pd, int fd, int dir, int64_t deadlin
 		int64_t left = deadline == INT64_MAX ? INT64_MAX : deadline - goro_now();
 		if (left <= 0)
 			return GORO_TIMEDOUT;
-		int ms = left / GORO_MILLISECOND < SLICE_MS ? (int)((left + 999999) / 1000000) : SLICE_MS;
+		int ms = SLICE_MS;
+		if (left < SLICE_MS * GORO_MILLISECOND) /* rounded up: never spin at 0 */
+			ms = (int)((left + GORO_MILLISECOND - 1) / GORO_MILLISECOND);
 		struct pollfd p = { .fd = fd, .events = dir == POLL_READ ? POLLIN : POLLOUT };
 		int r = poll(&p, 1, ms);
 		if (r > 0 || (r < 0 && errno != EINTR))
