@@ -4,7 +4,6 @@
  * the bubble is clean.
  */
 #include <criterion/criterion.h>
-#include <criterion/redirect.h>
 
 #include <goro.h>
 #include <string.h>

@@ -387,8 +387,12 @@ static void place_physical(struct detector *d)
 		bool signaled;
 		if (!goro__stw_worker_pos(w, &sp, &g, &signaled) || !g)
 			continue;
-		int k = g->leak_index;
-		if (k < 0 || (size_t)k >= d->ng || d->gs[k].g != g)
+		/* Trust the record only if it is one we collected (a search, not a
+		 * dereference: the worker may have recorded it mid-change). */
+		size_t k = 0;
+		while (k < d->ng && d->gs[k].g != g)
+			k++;
+		if (k == d->ng)
 			continue;
 		d->gs[k].sp = (uintptr_t)sp;
 		/* Running user code when stopped (or the requester): a root. */

@@ -83,7 +83,7 @@ void goro__foreign_park(struct goro_g *g)
 	while (atomic_exchange(&g->foreign_wake, 0) == 0)
 		futex(&g->foreign_wake, FUTEX_WAIT_PRIVATE, 0);
 	atomic_store(&g->state, G_RUNNING);
-	g->wait_reason = WR_NONE;
+	__atomic_store_n(&g->wait_reason, (uint8_t)WR_NONE, __ATOMIC_RELAXED);
 }
 
 void goro__foreign_wake(struct goro_g *g)

@@ -113,7 +113,8 @@ static struct goro_g *find_runnable(struct goro_worker *w)
 
 void goro__set_waiting(struct goro_g *g, int reason)
 {
-	g->wait_reason = (uint8_t)reason;
+	/* Relaxed atomics: checks and tests read it without a lock. */
+	__atomic_store_n(&g->wait_reason, (uint8_t)reason, __ATOMIC_RELAXED);
 	g->wait_since = coarse_now();
 	atomic_store_explicit(&g->state, G_WAITING, memory_order_release);
 }
@@ -142,7 +143,7 @@ void goro__park(void)
 	if (g->bubble)
 		goro__bubble_on_park(g);
 	schedule_away(goro__curw(), g);
-	g->wait_reason = WR_NONE;
+	__atomic_store_n(&g->wait_reason, (uint8_t)WR_NONE, __ATOMIC_RELAXED);
 	g->durable = false;
 }
 
