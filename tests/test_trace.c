@@ -230,6 +230,9 @@ __attribute__((noinline)) static void sort_with_unwind(void)
 
 Test(unwind, through_glibc_qsort_callback)
 {
+#if defined(__SANITIZE_THREAD__)
+	cr_skip_test("TSan intercepts qsort: its frames, not glibc's, sit in between");
+#endif
 	sort_with_unwind();
 	cr_assert_gt(qs_n, 3);
 	cr_assert_str_eq(func_at(qs_pcs, 0), "goro__unwind_here",

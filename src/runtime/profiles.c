@@ -36,6 +36,8 @@ struct goro_gsnap *goro__snapshot(bool (*keep)(struct goro_g *g, void *arg), voi
 	struct goro_gsnap *snaps = calloc((size_t)(ng ? ng : 1), sizeof *snaps);
 	struct goro_g *self = goro__getg();
 	int k = 0;
+	/* Frozen: a listed goroutine cannot finish exiting (its last switch
+	 * waits at a safe point), so its record stays valid here. */
 	for (int i = 0; i < ng && snaps; i++) {
 		if (gs[i]->system || (keep && !keep(gs[i], arg)))
 			continue; /* the runtime's own goroutines stay out of sight */

@@ -85,42 +85,59 @@ void goro__gsnap_fill(struct goro_gsnap *s, struct goro_g *g, bool is_current)
 	}
 }
 
+/* An entry copied under the goroutine list's lock: once the lock is
+ * dropped a record may die and be reused, so its id is read there. */
+struct collected {
+	struct goro_g *g;
+	int64_t id;
+};
+
 struct collect {
-	struct goro_g **a;
+	struct collected *a;
 	int n, cap;
-	bool oom;
+	bool (*keep)(struct goro_g *g, void *arg);
+	void *arg;
 };
 
 static void collect_one(struct goro_g *g, void *arg)
 {
 	struct collect *c = arg;
+	if (c->keep && !c->keep(g, c->arg))
+		return;
 	if (c->n == c->cap) {
 		int cap = c->cap ? c->cap * 2 : 256;
-		struct goro_g **a = realloc(c->a, (size_t)cap * sizeof *a);
-		if (!a) {
-			c->oom = true;
+		struct collected *a = realloc(c->a, (size_t)cap * sizeof *a);
+		if (!a)
 			return;
-		}
 		c->a = a;
 		c->cap = cap;
 	}
-	c->a[c->n++] = g;
+	c->a[c->n++] = (struct collected){ g, g->id };
 }
 
 static int by_id(const void *a, const void *b)
 {
-	const struct goro_g *x = *(struct goro_g *const *)a, *y = *(struct goro_g *const *)b;
+	const struct collected *x = a, *y = b;
 	return (x->id > y->id) - (x->id < y->id);
+}
+
+struct goro_g **goro__allg_collect_if(bool (*keep)(struct goro_g *g, void *arg), void *arg,
+                                      int *n)
+{
+	struct collect c = { .keep = keep, .arg = arg };
+	goro__for_each_g(collect_one, &c);
+	if (c.n > 1)
+		qsort(c.a, (size_t)c.n, sizeof *c.a, by_id);
+	struct goro_g **gs = (struct goro_g **)c.a; /* compact in place */
+	for (int i = 0; i < c.n; i++)
+		gs[i] = c.a[i].g;
+	*n = c.n;
+	return gs;
 }
 
 struct goro_g **goro__allg_collect(int *n)
 {
-	struct collect c = { 0 };
-	goro__for_each_g(collect_one, &c);
-	if (c.n > 1)
-		qsort(c.a, (size_t)c.n, sizeof *c.a, by_id);
-	*n = c.n;
-	return c.a;
+	return goro__allg_collect_if(NULL, NULL, n);
 }
 
 struct goro_gsnap *goro__gsnap_all(int *n)

@@ -246,17 +246,19 @@ struct bubble_members {
 	int n;
 };
 
+/* Only the blocked ones: the goroutine whose exit made the bubble idle
+ * may still be on its way out (it frees its own stack).  Judged under the
+ * goroutine list's lock: other bubbles' goroutines come and go meanwhile. */
+static bool blocked_in_bubble(struct goro_g *g, void *b)
+{
+	return g->bubble == b && atomic_load(&g->state) == G_WAITING;
+}
+
 static struct bubble_members members_of(struct goro_bubble *b)
 {
 	int n;
-	struct goro_g **all = goro__allg_collect(&n);
-	int k = 0;
-	/* Only the blocked ones: the goroutine whose exit made the bubble idle
-	 * may still be on its way out (it frees its own stack). */
-	for (int i = 0; i < n; i++)
-		if (all[i]->bubble == b && atomic_load(&all[i]->state) == G_WAITING)
-			all[k++] = all[i];
-	return (struct bubble_members){ all, k };
+	struct goro_g **gs = goro__allg_collect_if(blocked_in_bubble, b, &n);
+	return (struct bubble_members){ gs, n };
 }
 
 static void copy_sym(char *dst, size_t n, uintptr_t pc)
