@@ -35,3 +35,27 @@ Test(programs, guard2_main_in_select_not_reported_child_is, .timeout = 60)
 	cr_assert_null(strstr(out, "goroutine 1\n"), "main must not be reported:\n%s", out);
 	cr_assert_not_null(strstr(out, "total 1\n"), "exactly one leak:\n%s", out);
 }
+
+Test(programs, preloaded_malloc_stops_hiding_leaks, .timeout = 60)
+{
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+	cr_skip_test("the preload library is not built with sanitizers");
+#else
+	char out[8192];
+	int st = run("malloc_hidden_leak", out, sizeof out);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "status %d:\n%s", st, out);
+	cr_assert_not_null(strstr(out, "leaked 0"), "plain malloc memory is a root:\n%s", out);
+
+	char cmd[1024];
+	snprintf(cmd, sizeof cmd, "LD_PRELOAD=%s/libgoro_malloc.so %s/malloc_hidden_leak 2>&1",
+	         GORO_BUILD_DIR, GORO_TEST_PROGRAMS_DIR);
+	FILE *p = popen(cmd, "r");
+	cr_assert_not_null(p);
+	size_t n = fread(out, 1, sizeof out - 1, p);
+	out[n] = 0;
+	st = pclose(p);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "status %d:\n%s", st, out);
+	cr_assert_not_null(strstr(out, "leaked 1"), "with the preload, exactly the dropped "
+	                   "block's waiter leaks:\n%s", out);
+#endif
+}

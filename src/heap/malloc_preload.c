@@ -113,3 +113,42 @@ EXPORT size_t malloc_usable_size(void *p)
 {
 	return p ? goro__heap_usable_size(p) : 0;
 }
+
+/*
+ * Whole-heap tracking: libgoro's leak detector looks these up (dlsym) when
+ * this library is preloaded, and then treats malloc'd memory as tracked
+ * blocks — marked from the roots like goro_malloc's — instead of scanning
+ * it as a root.  That is what makes plain malloc stop hiding leaks.
+ */
+__attribute__((visibility("default"))) bool goro_preload_heap_find(const void *p, void **base,
+                                                                   size_t *size)
+{
+	return goro__heap_find(p, base, size);
+}
+
+__attribute__((visibility("default"))) bool goro_preload_heap_mark(const void *base)
+{
+	return goro__heap_mark(base);
+}
+
+__attribute__((visibility("default"))) bool goro_preload_heap_is_marked(const void *base)
+{
+	return goro__heap_is_marked(base);
+}
+
+__attribute__((visibility("default"))) void goro_preload_heap_mark_clear(void)
+{
+	goro__heap_mark_clear();
+}
+
+extern char __start_goro_rt_state[] __attribute__((weak, visibility("hidden")));
+extern char __stop_goro_rt_state[] __attribute__((weak, visibility("hidden")));
+
+/* The arena, and this library's own heap globals (they point into it). */
+__attribute__((visibility("default"))) void
+goro_preload_heap_for_each_arena(void (*fn)(void *lo, void *hi, void *arg), void *arg)
+{
+	goro__heap_for_each_arena(fn, arg);
+	if (__start_goro_rt_state && __stop_goro_rt_state)
+		fn(__start_goro_rt_state, __stop_goro_rt_state, arg);
+}

@@ -8,6 +8,7 @@
  * a stop that finds more goroutines than fit is retried with more room.
  */
 #define _GNU_SOURCE
+#include <dlfcn.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -174,6 +175,38 @@ static void push_block(struct detector *d, void *base, size_t size)
 	}
 }
 
+/*
+ * The preloaded malloc (libgoro_malloc.so), when present: its blocks are
+ * tracked like goro_malloc's (marked from the roots, scanned as user data)
+ * and its arena is no root.  Resolved once, before any stop.
+ */
+static struct preload_heap {
+	bool (*find)(const void *p, void **base, size_t *size);
+	bool (*mark)(const void *base);
+	bool (*is_marked)(const void *base);
+	void (*mark_clear)(void);
+	void (*for_each_arena)(void (*fn)(void *lo, void *hi, void *arg), void *arg);
+} preload GORO_RT_STATE;
+
+static void preload_resolve(void)
+{
+	static bool done;
+	if (done)
+		return;
+	done = true;
+	preload.find = (bool (*)(const void *, void **, size_t *))dlsym(RTLD_DEFAULT,
+	                                                              "goro_preload_heap_find");
+	preload.mark = (bool (*)(const void *))dlsym(RTLD_DEFAULT, "goro_preload_heap_mark");
+	preload.is_marked =
+		(bool (*)(const void *))dlsym(RTLD_DEFAULT, "goro_preload_heap_is_marked");
+	preload.mark_clear = (void (*)(void))dlsym(RTLD_DEFAULT, "goro_preload_heap_mark_clear");
+	preload.for_each_arena = (void (*)(void (*)(void *, void *, void *), void *))dlsym(
+		RTLD_DEFAULT, "goro_preload_heap_for_each_arena");
+	if (!preload.find || !preload.mark || !preload.is_marked || !preload.mark_clear ||
+	    !preload.for_each_arena)
+		memset(&preload, 0, sizeof preload);
+}
+
 /* GORO_LEAK_DEBUG=1: say where each object was first reached from
  * (write(2) and snprintf only: the world is stopped). */
 static bool debug_marks;
@@ -218,6 +251,11 @@ GORO_NO_SANITIZE static void consider(struct detector *d, uintptr_t at, uintptr_
 				debug_mark(at, (uintptr_t)base, "block");
 			push_block(d, base, size);
 		}
+		return;
+	}
+	if (preload.find && preload.find((void *)v, &base, &size)) {
+		if (preload.mark(base))
+			push(d, (uintptr_t)base, (uintptr_t)base + size);
 		return;
 	}
 	struct gentry *e = stack_owner(d, v);
@@ -298,6 +336,8 @@ static void collect_exclusions(struct detector *d)
 	for (size_t i = 0; i < n; i++)
 		add_excl(d, o[i].lo, o[i].hi);
 	goro__heap_for_each_arena(add_arena, d);
+	if (preload.for_each_arena)
+		preload.for_each_arena(add_arena, d);
 	if (__start_goro_rt_state && __stop_goro_rt_state)
 		add_excl(d, (uintptr_t)__start_goro_rt_state, (uintptr_t)__stop_goro_rt_state);
 	struct goro_g *m = goro__main_g();
@@ -423,6 +463,8 @@ static bool obj_reachable(struct detector *d, void *obj)
 	void *base;
 	if (goro__heap_find(obj, &base, NULL))
 		return goro__heap_is_marked(base);
+	if (preload.find && preload.find(obj, &base, NULL))
+		return preload.is_marked(base);
 	struct gentry *e = stack_owner(d, (uintptr_t)obj);
 	if (e)
 		return (uintptr_t)obj >= e->from;
@@ -451,6 +493,8 @@ static void mark_all(struct detector *d)
 {
 	goro__owned_index_stacks();
 	goro__heap_mark_clear();
+	if (preload.mark_clear)
+		preload.mark_clear();
 	collect_exclusions(d);
 	scan_mappings(d);
 	for (size_t i = 0; i < d->ng; i++) {
@@ -526,6 +570,7 @@ int goro__leak_detect(struct goro_leak_run *run)
 	goro__ensure_init();
 	goro__stw_lock();
 	debug_marks = getenv("GORO_LEAK_DEBUG") != NULL;
+	preload_resolve();
 	struct detector *d = detector_get();
 	if (!d) {
 		goro__stw_unlock();
