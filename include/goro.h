@@ -526,6 +526,8 @@ GORO_API int goro_leakprof_find(goro_leaked **out);
 GORO_API void goro_leakprof_free(goro_leaked *arr);
 /* Leaked goroutines found by the last detection run (Go's Count()). */
 GORO_API int goro_leakprof_count(void);
+/* How long the last detection run stopped the world, in ns. */
+GORO_API int64_t goro_leakprof_pause_ns(void);
 
 #ifdef __cplusplus
 }

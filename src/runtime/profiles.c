@@ -148,6 +148,11 @@ GORO_API void goro_leakprof_free(goro_leaked *arr)
 	goro_free(arr);
 }
 
+GORO_API int64_t goro_leakprof_pause_ns(void)
+{
+	return goro__leak_last_pause();
+}
+
 GORO_API int goro_leakprof_count(void)
 {
 	return atomic_load(&last_leak_count);
