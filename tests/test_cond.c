@@ -18,6 +18,11 @@ static int recv_status(goro_chan *c)
 	return rc;
 }
 
+struct report {
+	int rc;    /* what Wait returned */
+	bool held; /* L held on return */
+};
+
 /*
  * A waiter: locks L, waits once (plain, _until or _ctx), reports the
  * status and whether it held L on return, then unlocks.  "Held" is checked
@@ -25,7 +30,7 @@ static int recv_status(goro_chan *c)
  */
 struct waiter_args {
 	goro_cond *c;
-	goro_chan *out;
+	goro_chan *out; /* of struct report */
 	int64_t deadline; /* INT64_MAX: plain Wait */
 	goro_ctx *ctx;    /* owned reference, or NULL */
 	bool (*held)(goro_cond *c);
@@ -74,11 +79,12 @@ static void cond_waiter(void *p)
 		rc = goro_cond_wait_until(a->c, a->deadline);
 	else
 		goro_cond_wait(a->c), rc = GORO_OK;
-	int held = a->held(a->c);
+	struct report rep = { rc, a->held(a->c) };
 	a->c->L.unlock(a->c->L.obj);
 	goro_ctx_release(a->ctx);
-	goro_send(a->out, rc);
-	goro_send(a->out, held);
+	/* One message: reports of several waiters on one channel must not
+	 * interleave. */
+	goro_send(a->out, rep);
 }
 
 /* Starts a waiter and waits until it is parked in Wait (or, with a short
@@ -92,14 +98,15 @@ static void start_waiter(struct waiter_args a)
 /* Receives a waiter's report: its status, and that it held L on return. */
 static int waiter_result(goro_chan *out)
 {
-	int rc = recv_status(out);
-	cr_assert_eq(recv_status(out), 1, "Wait returned (status %d) without the lock held", rc);
-	return rc;
+	struct report rep = { -1, false };
+	cr_assert_eq(goro_chan_recv_until(out, &rep, SOON), GORO_OK, "no report from a waiter");
+	cr_assert(rep.held, "Wait returned (status %d) without the lock held", rep.rc);
+	return rep.rc;
 }
 
 static bool nothing_yet(goro_chan *c)
 {
-	int v;
+	struct report v;
 	return goro_chan_tryrecv(c, &v) == GORO_WOULDBLOCK;
 }
 
@@ -114,7 +121,7 @@ Test(cond, signal_wakes_one_waiter)
 	goro_mutex mu = { 0 };
 	goro_cond c;
 	goro_cond_init(&c, goro_mutex_locker(&mu));
-	goro_chan *out = goro_chan_new(int, 2 * WAITERS);
+	goro_chan *out = goro_chan_new(struct report, WAITERS);
 	for (int i = 0; i < WAITERS; i++)
 		start_waiter((struct waiter_args){ &c, out, INT64_MAX, NULL, mutex_held });
 	cr_assert_eq(blocked_count(WR_COND), WAITERS);
@@ -133,7 +140,7 @@ Test(cond, broadcast_wakes_every_waiter)
 {
 	goro_mutex mu = { 0 };
 	goro_cond c = { .L = goro_mutex_locker(&mu) }; /* setting L directly works too */
-	goro_chan *out = goro_chan_new(int, 2 * WAITERS);
+	goro_chan *out = goro_chan_new(struct report, WAITERS);
 	for (int i = 0; i < WAITERS; i++)
 		start_waiter((struct waiter_args){ &c, out, INT64_MAX, NULL, mutex_held });
 	goro_cond_broadcast(&c);
@@ -164,7 +171,7 @@ Test(cond, over_a_mutex)
 	goro_mutex mu = { 0 };
 	goro_cond c;
 	goro_cond_init(&c, goro_mutex_locker(&mu));
-	goro_chan *out = goro_chan_new(int, 2);
+	goro_chan *out = goro_chan_new(struct report, 1);
 	start_waiter((struct waiter_args){ &c, out, INT64_MAX, NULL, mutex_held });
 	cr_assert(goro_mutex_trylock(&mu), "Wait did not release the mutex");
 	goro_cond_signal(&c);
@@ -179,7 +186,7 @@ Test(cond, over_the_write_side_of_an_rwmutex)
 	goro_rwmutex rw = { 0 };
 	goro_cond c;
 	goro_cond_init(&c, goro_rwmutex_locker(&rw));
-	goro_chan *out = goro_chan_new(int, 2);
+	goro_chan *out = goro_chan_new(struct report, 1);
 	start_waiter((struct waiter_args){ &c, out, INT64_MAX, NULL, rw_write_held });
 	cr_assert(goro_rwmutex_trylock(&rw), "Wait did not release the write lock");
 	goro_cond_signal(&c);
@@ -194,7 +201,7 @@ Test(cond, over_the_read_side_of_an_rwmutex)
 	goro_rwmutex rw = { 0 };
 	goro_cond c;
 	goro_cond_init(&c, goro_rwmutex_rlocker(&rw));
-	goro_chan *out = goro_chan_new(int, 2 * WAITERS);
+	goro_chan *out = goro_chan_new(struct report, WAITERS);
 	/* Several readers wait on the same Cond, each holding a read lock
 	 * until it parks. */
 	for (int i = 0; i < WAITERS; i++)
@@ -230,7 +237,7 @@ Test(cond, wait_until_times_out_with_the_lock_held)
 	goro_rwmutex rw = { 0 };
 	goro_cond rc;
 	goro_cond_init(&rc, goro_rwmutex_rlocker(&rw));
-	goro_chan *out = goro_chan_new(int, 2);
+	goro_chan *out = goro_chan_new(struct report, 1);
 	start_waiter((struct waiter_args){ &rc, out, after_now(30 * GORO_MILLISECOND), NULL,
 	                                   rw_read_held });
 	cr_assert_eq(waiter_result(out), GORO_TIMEDOUT);
@@ -241,7 +248,7 @@ Test(cond, wait_until_signaled_in_time)
 	goro_mutex mu = { 0 };
 	goro_cond c;
 	goro_cond_init(&c, goro_mutex_locker(&mu));
-	goro_chan *out = goro_chan_new(int, 2);
+	goro_chan *out = goro_chan_new(struct report, 1);
 	start_waiter((struct waiter_args){ &c, out, SOON, NULL, mutex_held });
 	goro_cond_signal(&c);
 	cr_assert_eq(waiter_result(out), GORO_OK);
@@ -252,8 +259,9 @@ Test(cond, wait_ctx_reports_the_context_error_with_the_lock_held)
 	goro_mutex mu = { 0 };
 	goro_cond c;
 	goro_cond_init(&c, goro_mutex_locker(&mu));
-	goro_chan *canceled = goro_chan_new(int, 2), *expired = goro_chan_new(int, 2),
-	          *signaled = goro_chan_new(int, 2);
+	goro_chan *canceled = goro_chan_new(struct report, 1),
+	          *expired = goro_chan_new(struct report, 1),
+	          *signaled = goro_chan_new(struct report, 1);
 	goro_ctx *cctx = goro_with_cancel(goro_background());
 	goro_ctx *tctx = goro_with_timeout(goro_background(), 50 * GORO_MILLISECOND);
 	goro_ctx *live = goro_with_cancel(goro_background());

@@ -363,6 +363,20 @@ static void start_worker0(struct goro_worker *w)
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 
+/*
+ * libunwind sets up its globals on its first unw_init_local, behind a
+ * flag read without a barrier; every worker unwinds as it starts
+ * (start_frames_top), so let the first use happen here, before any
+ * worker exists, instead of racing among them.
+ */
+static void warm_up_libunwind(void)
+{
+	unw_context_t ctx;
+	unw_cursor_t cur;
+	if (unw_getcontext(&ctx) == 0)
+		(void)unw_init_local(&cur, &ctx);
+}
+
 static void init_runtime(void)
 {
 	goro__stack_init();
@@ -378,6 +392,7 @@ static void init_runtime(void)
 	goro__signals_init();
 	/* Netpoller hook and GORO_DEBUG_ADDR (src/net/net_init.c). */
 	goro__net_init();
+	warm_up_libunwind();
 	for (int i = 1; i < n; i++) {
 		/* Not on this stack: the new thread keeps a pointer to the
 		 * attributes, which would make goroutine 1's stack look
