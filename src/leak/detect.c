@@ -142,7 +142,7 @@ static struct gentry *stack_owner(struct detector *d, uintptr_t v)
 	const struct goro_owned *o = goro__owned_stack(v);
 	if (o) {
 		uintptr_t base = o->lo + (v - o->lo) / o->stack_size * o->stack_size;
-		struct goro_stack_top *top = (struct goro_stack_top *)(base + o->stack_size) - 1;
+		struct goro_stack_top *top = goro__stack_top_at((char *)base, o->stack_size);
 		struct goro_g *g = &top->g;
 		int i = g->leak_index;
 		if (i < 0 || (size_t)i >= d->ng || d->gs[i].g != g)

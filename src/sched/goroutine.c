@@ -157,11 +157,14 @@ void goro__place_new(struct goro_g *g)
 		return;
 	}
 	goro__spin_lock(&self->newq_lock);
-	goro__gq_push(&self->newq, g);
-	atomic_fetch_add_explicit(&self->newq_len, 1, memory_order_relaxed);
+	goro__newq_push_locked(self, g);
 	goro__spin_unlock(&self->newq_lock);
-	if (goro__sched.nworkers > 1)
+	if (goro__sched.nworkers > 1) {
+		/* Publish the push before reading `sleeping`; a worker going
+		 * to sleep sets `sleeping` before looking at newq_len. */
+		atomic_thread_fence(memory_order_seq_cst);
 		wake_idle_worker(self);
+	}
 }
 
 static void *copy_args(struct goro_g *g, const void *arg, size_t argsize)
@@ -176,6 +179,25 @@ static void *copy_args(struct goro_g *g, const void *arg, size_t argsize)
 	char *dst = g->stack_hi - need;
 	memcpy(dst, arg, argsize);
 	return dst;
+}
+
+/*
+ * Ids come from the shared counter in batches per worker, as Go's per-P
+ * goidcache does: one shared atomic per batch instead of per spawn.  Ids
+ * stay unique and increase on each worker, but not across workers.
+ */
+enum { ID_BATCH = 16 };
+
+static int64_t new_id(struct goro_worker *w)
+{
+	if (!w)
+		return atomic_fetch_add_explicit(&goro__sched.next_id, 1, memory_order_relaxed);
+	if (w->id_next == w->id_end) {
+		w->id_next = atomic_fetch_add_explicit(&goro__sched.next_id, ID_BATCH,
+		                                       memory_order_relaxed);
+		w->id_end = w->id_next + ID_BATCH;
+	}
+	return w->id_next++;
 }
 
 int64_t goro__spawn_with(const struct goro_spawn *sp)
@@ -203,7 +225,7 @@ int64_t goro__spawn_with(const struct goro_spawn *sp)
 	g->arg = copy_args(g, arg, argsize);
 	char *top = g->arg ? (char *)g->arg : g->stack_hi;
 	g->sp = goro__ctx_init(top, g_entry, g);
-	g->id = atomic_fetch_add_explicit(&goro__sched.next_id, 1, memory_order_relaxed);
+	g->id = new_id(w);
 	struct goro_g *parent = goro__getg();
 	g->parent_id = parent && !parent->is_g0 ? parent->id : 0;
 	g->create_pc = sp->create_pc;
@@ -259,7 +281,7 @@ void goro__g_exit(void)
 	struct goro_g *g = goro__getg();
 	if (g->foreign)
 		goro_panic("goro_exit: called from a thread that is not a goroutine");
-	atomic_store(&g->state, G_DEAD);
+	atomic_store_explicit(&g->state, G_DEAD, memory_order_release);
 	goro__allg_remove(g);
 	if (!g->system)
 		atomic_fetch_sub(&goro__sched.ngoroutines, 1);

@@ -62,4 +62,27 @@ static inline bool goro__inbox_drain(struct goro_worker *w)
 	return true;
 }
 
+/*
+ * A worker's not-yet-started goroutines (newq), newq_lock held.  newq_len
+ * is only written under the lock, so a plain store does: no second atomic
+ * read-modify-write per spawn; readers without the lock only use it as a
+ * hint ("anything there?").
+ */
+static inline void goro__newq_push_locked(struct goro_worker *w, struct goro_g *g)
+{
+	goro__gq_push(&w->newq, g);
+	int n = atomic_load_explicit(&w->newq_len, memory_order_relaxed);
+	atomic_store_explicit(&w->newq_len, n + 1, memory_order_relaxed);
+}
+
+static inline struct goro_g *goro__newq_pop_locked(struct goro_worker *w)
+{
+	struct goro_g *g = goro__gq_pop(&w->newq);
+	if (g) {
+		int n = atomic_load_explicit(&w->newq_len, memory_order_relaxed);
+		atomic_store_explicit(&w->newq_len, n - 1, memory_order_relaxed);
+	}
+	return g;
+}
+
 #endif /* GORO_RUNQ_H */

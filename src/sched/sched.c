@@ -83,9 +83,7 @@ static struct goro_g *newq_pop(struct goro_worker *w)
 	if (atomic_load_explicit(&w->newq_len, memory_order_relaxed) == 0)
 		return NULL;
 	goro__spin_lock(&w->newq_lock);
-	struct goro_g *g = goro__gq_pop(&w->newq);
-	if (g)
-		atomic_fetch_sub_explicit(&w->newq_len, 1, memory_order_relaxed);
+	struct goro_g *g = goro__newq_pop_locked(w);
 	goro__spin_unlock(&w->newq_lock);
 	return g;
 }

@@ -54,12 +54,13 @@ struct goro_worker {
 	struct goro_gqueue runq;      /* owner only */
 	_Atomic(struct goro_g *) inbox;
 	goro_spinlock newq_lock;
-	struct goro_gqueue newq;
-	atomic_int newq_len;
+	struct goro_gqueue newq;      /* newq_lock */
+	atomic_int newq_len;          /* written under newq_lock, read without */
 	atomic_int sleeping;          /* 1 while (about to be) in epoll_wait */
 	int epfd, evfd;
 	uint32_t tick;
 	struct goro_stack_cache stacks;
+	int64_t id_next, id_end;      /* ids reserved for goroutines started here */
 	struct goro_g *dead;          /* exited goroutine whose stack to free */
 	struct goro_g *prev;          /* what ran before the last switch */
 	struct goro_timerheap timers;
@@ -91,10 +92,24 @@ struct goro_sched {
 
 GORO_HIDDEN extern struct goro_sched goro__sched;
 
-/* The calling thread's worker (NULL on a foreign thread). */
-GORO_HIDDEN struct goro_worker *goro__curw(void);
+/* The calling thread's worker (worker.c); NULL on a foreign thread. */
+GORO_HIDDEN extern GORO_TLS struct goro_worker *goro__tls_w;
+
+/* Inline: every channel operation and spawn asks. */
+static inline struct goro_worker *goro__curw(void)
+{
+	return goro__tls_w;
+}
+
+GORO_HIDDEN struct goro_g *goro__getg_slow(void);
 /* The calling goroutine (a foreign thread gets a record on first use). */
-GORO_HIDDEN struct goro_g *goro__getg(void);
+static inline struct goro_g *goro__getg(void)
+{
+	struct goro_worker *w = goro__tls_w;
+	if (likely(w != NULL))
+		return w->curg;
+	return goro__getg_slow();
+}
 /* A token unique to the calling thread. */
 GORO_HIDDEN void *goro__thread_token(void);
 /* Starts the runtime if it is not running (constructor does it early). */

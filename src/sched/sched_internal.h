@@ -24,7 +24,6 @@ GORO_HIDDEN void goro__place_new(struct goro_g *g);
 GORO_HIDDEN GORO_NORETURN void goro__schedule_loop(struct goro_worker *w);
 
 /* Thread-local state (worker.c). */
-GORO_HIDDEN extern GORO_TLS struct goro_worker *goro__tls_w;
 GORO_HIDDEN extern GORO_TLS struct goro_g *goro__tls_foreign_g;
 
 #endif /* GORO_SCHED_INTERNAL_H */

@@ -41,16 +41,9 @@ GORO_HIDDEN bool goro__netpoll_poll(struct goro_worker *w);
 
 enum { G0_STACK_SIZE = 256 * 1024, SIGSTACK_SIZE = 64 * 1024, SPIN_NS = 20000 };
 
-struct goro_worker *goro__curw(void)
+/* goro__getg off a worker: before the runtime started, or a foreign thread. */
+struct goro_g *goro__getg_slow(void)
 {
-	return goro__tls_w;
-}
-
-struct goro_g *goro__getg(void)
-{
-	struct goro_worker *w = goro__tls_w;
-	if (likely(w != NULL))
-		return w->curg;
 	if (unlikely(!atomic_load_explicit(&goro__sched.started, memory_order_acquire))) {
 		goro__ensure_init(); /* the first thread to call goro becomes worker 0 */
 		if (goro__tls_w)
@@ -105,10 +98,9 @@ static bool steal(struct goro_worker *w)
 		goro__spin_lock(&v->newq_lock);
 		int take = (atomic_load(&v->newq_len) + 1) / 2;
 		for (int k = 0; k < take; k++) {
-			struct goro_g *g = goro__gq_pop(&v->newq);
+			struct goro_g *g = goro__newq_pop_locked(v);
 			if (!g)
 				break;
-			atomic_fetch_sub(&v->newq_len, 1);
 			goro__gq_push(&w->runq, g);
 		}
 		goro__spin_unlock(&v->newq_lock);
