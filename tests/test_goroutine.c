@@ -631,6 +631,64 @@ Test(goroutine, hundred_thousand_blocked_goroutines_then_released)
 	EVENTUALLY(goro_num_goroutine() == 1);
 }
 
+/*
+ * Memory comes back: goroutines that used deep stacks finish, and once the
+ * program idles the runtime returns those stacks' pages to the OS (it keeps
+ * a warm reserve).  Not under TSan, whose shadow memory swamps the numbers.
+ */
+enum { DEEP_GOROUTINES = 20000, DEEP_BYTES = 24 * 1024 };
+
+static long resident_bytes(void)
+{
+	long size = 0, resident = 0;
+	FILE *f = fopen("/proc/self/statm", "r");
+	cr_assert_not_null(f);
+	cr_assert_eq(fscanf(f, "%ld %ld", &size, &resident), 2);
+	fclose(f);
+	return resident * sysconf(_SC_PAGESIZE);
+}
+
+static GORO_NOINLINE void use_stack_deeply(void)
+{
+	volatile char frame[DEEP_BYTES];
+	for (size_t i = 0; i < sizeof frame; i += 512) /* every page */
+		frame[i] = 1;
+}
+
+static atomic_int went_deep;
+
+static void deep_child(void *p)
+{
+	struct block_args *a = p;
+	use_stack_deeply();
+	atomic_fetch_add(&went_deep, 1);
+	int v;
+	goro_chan_recv(a->release, &v);
+	goro_chan_send(a->done, &v);
+}
+
+Test(goroutine, stacks_of_finished_goroutines_are_returned_when_idle)
+{
+#ifdef TEST_UNDER_TSAN
+	cr_skip_test("TSan's shadow memory dominates the resident size");
+#endif
+	goro_chan *release = goro_chan_new(int, 0);
+	goro_chan *done = goro_chan_new(int, DEEP_GOROUTINES);
+	long before = resident_bytes();
+	for (int i = 0; i < DEEP_GOROUTINES; i++)
+		goro_go(deep_child, &(struct block_args){ release, done });
+	EVENTUALLY(atomic_load(&went_deep) == DEEP_GOROUTINES);
+	long peak = resident_bytes();
+	cr_assert_gt(peak - before, (long)DEEP_GOROUTINES * DEEP_BYTES / 2,
+	             "the goroutines' stacks did not grow the resident size");
+	goro_chan_close(release);
+	for (int i = 0; i < DEEP_GOROUTINES; i++)
+		recv_int(done);
+	GOROUTINES_BACK_TO(1);
+	long growth = peak - before;
+	EVENTUALLY(resident_bytes() - before < growth / 2);
+}
+
 /* ------------------------------------------------------------------ */
 /* Stack overflow                                                      */
 /* ------------------------------------------------------------------ */

@@ -286,7 +286,7 @@ static struct goro_waiter *take_all(struct goro_waitq *q, struct goro_waiter *li
 	struct goro_waiter *w;
 	while ((w = goro__waitq_dequeue(q)) != NULL) {
 		/* Mark runnable now, under the lock (see g.h); queue it later. */
-		atomic_store(&w->g->state, G_RUNNABLE);
+		atomic_store_explicit(&w->g->state, G_RUNNABLE, memory_order_release);
 		w->success = false;
 		w->next = list;
 		list = w;
@@ -309,12 +309,15 @@ GORO_API void goro_chan_close(goro_chan *c)
 	list = take_all(&c->sendq, list);
 	goro__spin_unlock(&c->lock);
 	/* A woken goroutine may run (and its waiter go away) as soon as it is
-	 * readied: read the link first. */
+	 * readied: read the link first.  Batched: a close may wake many. */
+	struct goro_readybatch b = { 0 };
 	while (list) {
 		struct goro_waiter *next = list->next;
-		goro__chan_wake(list, false);
+		list->g->param = list;
+		goro__readybatch_add(&b, list->g);
 		list = next;
 	}
+	goro__readybatch_flush(&b);
 }
 
 GORO_API size_t goro_chan_len(goro_chan *c)

@@ -41,6 +41,18 @@ static inline void goro__inbox_push(struct goro_worker *w, struct goro_g *g)
 	                                                memory_order_relaxed));
 }
 
+/* Pushes first..last (linked by schedlink, newest first) in one step. */
+static inline void goro__inbox_push_chain(struct goro_worker *w, struct goro_g *first,
+                                          struct goro_g *last)
+{
+	struct goro_g *old = atomic_load_explicit(&w->inbox, memory_order_relaxed);
+	do {
+		last->schedlink = old;
+	} while (!atomic_compare_exchange_weak_explicit(&w->inbox, &old, first,
+	                                                memory_order_release,
+	                                                memory_order_relaxed));
+}
+
 /* Moves the whole inbox, oldest first, to the tail of w->runq. */
 static inline bool goro__inbox_drain(struct goro_worker *w)
 {

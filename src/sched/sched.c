@@ -163,6 +163,33 @@ void goro__ready(struct goro_g *g)
 	goro__worker_wake(home);
 }
 
+void goro__readybatch_flush(struct goro_readybatch *b)
+{
+	if (!b->first)
+		return;
+	goro__inbox_push_chain(b->home, b->first, b->last);
+	goro__worker_wake(b->home);
+	b->first = b->last = NULL;
+	b->home = NULL;
+}
+
+void goro__readybatch_add(struct goro_readybatch *b, struct goro_g *g)
+{
+	struct goro_worker *home = g->w;
+	if (g->bubble || unlikely(g->foreign) || home == goro__curw()) {
+		goro__ready(g); /* bookkeeping of its own, or no atomics to save */
+		return;
+	}
+	atomic_store_explicit(&g->state, G_RUNNABLE, memory_order_release);
+	if (b->first && b->home != home)
+		goro__readybatch_flush(b);
+	b->home = home;
+	g->schedlink = b->first;
+	b->first = g;
+	if (!b->last)
+		b->last = g;
+}
+
 void goro_yield(void)
 {
 	struct goro_g *g = goro__getg();

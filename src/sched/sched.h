@@ -130,6 +130,19 @@ GORO_HIDDEN void goro__set_waiting(struct goro_g *g, int reason);
 GORO_HIDDEN void goro__park(void);
 GORO_HIDDEN void goro__ready(struct goro_g *g);
 
+/*
+ * Readying many goroutines at once (close, Broadcast, a WaitGroup reaching
+ * zero): those with the same home worker go to its inbox as one chain, one
+ * atomic and at most one wake-up per run of same-home goroutines instead of
+ * one per goroutine.  add() in any order, then flush().
+ */
+struct goro_readybatch {
+	struct goro_worker *home;   /* of the pending chain */
+	struct goro_g *first, *last; /* newest first, linked by schedlink */
+};
+GORO_HIDDEN void goro__readybatch_add(struct goro_readybatch *b, struct goro_g *g);
+GORO_HIDDEN void goro__readybatch_flush(struct goro_readybatch *b);
+
 /* Waits until a goroutine that is not running any more has finished
  * switching away (its saved registers and stack are then stable). */
 GORO_HIDDEN void goro__wait_off_cpu(struct goro_g *g);

@@ -4,11 +4,24 @@
  *
  * Pools: each worker caches up to CACHE_MAX free stacks of the default size
  * without locking; beyond that, and for other sizes, stacks go to a global
- * pool per size (pool_lock).  Stacks past POOL_CLEAN_AFTER in a global pool
- * are madvise'd, returning their pages to the OS while keeping the address
- * range (and the record on the top page) for reuse.  Mappings are carved
- * from slabs of SLAB_STACKS stacks so that a million stacks cost a few
- * thousand mappings, not a million.
+ * pool per size (pool_lock).  Mappings are carved from slabs of SLAB_STACKS
+ * stacks so that a million stacks cost a few thousand mappings, not a
+ * million.
+ *
+ * Returning memory: a pool keeps two lists, dirty stacks (their pages still
+ * resident; reused first, they are warm) and clean ones (madvise'd: pages
+ * returned to the OS, the address range and the record's top page kept).
+ * Cleaning is a syscall plus a TLB shootdown per stack, so it is not done
+ * when a goroutine exits but by idle workers (goro__stack_scavenge, Go's
+ * background scavenger in spirit), down to KEEP_DIRTY warm stacks per pool,
+ * and only once no stack has been freed for SCAVENGE_QUIET_NS: a burst of
+ * exits is often followed by a burst of spawns that reuses the stacks, and
+ * madvise (whose TLB shootdowns interrupt the busy workers) would only slow
+ * both down.
+ * Dirty stacks hold only what their goroutines held while alive, so the
+ * resident size stays at most the program's peak.  So that a program that
+ * never idles still returns memory, one in CLEAN_PACE stacks freed beyond
+ * the reserve is cleaned at once.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -25,7 +38,8 @@
 
 enum {
 	CACHE_MAX = 256,
-	POOL_CLEAN_AFTER = 4096,
+	KEEP_DIRTY = 4096,
+	CLEAN_PACE = 16,
 	SLAB_STACKS = 256,
 	NSIZES = 8, /* distinct stack sizes with a pool */
 };
@@ -33,14 +47,19 @@ enum {
 #define DEFAULT_STACK_SIZE ((size_t)64 * 1024)
 #define MIN_STACK_SIZE ((size_t)16 * 1024)
 
+/* All fields under pool_lock. */
 struct stack_pool {
 	size_t size;
-	struct goro_stack *free;
-	long nfree;
+	struct goro_stack *dirty, *clean; /* free stacks, linked by next */
+	long ndirty;
+	unsigned long excess_puts;  /* dirty stacks freed beyond KEEP_DIRTY */
 	char *slab_next, *slab_end; /* uncarved rest of the current slab */
 };
 
+#define SCAVENGE_QUIET_NS (10 * 1000 * 1000)
+
 static goro_spinlock pool_lock;
+static _Atomic int64_t last_dirty_put; /* goro__nanotime() of the latest */
 static struct stack_pool pools[NSIZES] GORO_RT_STATE;
 static size_t page_size;
 static size_t default_size;
@@ -177,17 +196,38 @@ static struct goro_stack *carve(struct stack_pool *p)
 	return init_mapping(base, p->size);
 }
 
+static struct goro_stack *pop_free(struct stack_pool *p)
+{
+	struct goro_stack *s = p->dirty;
+	if (s) {
+		p->dirty = s->next;
+		p->ndirty--;
+		return s;
+	}
+	s = p->clean;
+	if (s)
+		p->clean = s->next;
+	return s;
+}
+
+static void push_free(struct stack_pool *p, struct goro_stack *s)
+{
+	struct goro_stack **list = s->clean ? &p->clean : &p->dirty;
+	if (!s->clean)
+		p->ndirty++;
+	s->next = *list;
+	*list = s;
+}
+
 static struct goro_stack *pool_get(size_t size)
 {
 	goro__spin_lock(&pool_lock);
 	struct stack_pool *p = pool_for(size);
 	struct goro_stack *s = NULL;
-	if (p && p->free) {
-		s = p->free;
-		p->free = s->next;
-		p->nfree--;
-	} else if (p) {
-		s = carve(p);
+	if (p) {
+		s = pop_free(p);
+		if (!s)
+			s = carve(p);
 	}
 	goro__spin_unlock(&pool_lock);
 	if (!p) {
@@ -213,21 +253,68 @@ static void pool_put(struct goro_stack *s)
 {
 	goro__spin_lock(&pool_lock);
 	struct stack_pool *p = pool_for(s->size);
-	long nfree = p ? p->nfree : 0;
+	bool too_many = p && !s->clean && p->ndirty >= KEEP_DIRTY &&
+	                p->excess_puts++ % CLEAN_PACE == 0;
+	if (p && !too_many)
+		push_free(p, s);
 	goro__spin_unlock(&pool_lock);
+	if (p && !s->clean)
+		atomic_store_explicit(&last_dirty_put, goro__nanotime(), memory_order_relaxed);
 	if (!p) {
 		munmap(s->base, s->size);
 		return;
 	}
-	/* Clean before publishing: once in the pool another thread may take it.
-	 * nfree may be stale by then; that only moves the threshold a little. */
-	if (nfree >= POOL_CLEAN_AFTER && !s->clean)
+	if (too_many) {
+		/* Clean before publishing: once in the pool another thread may
+		 * take it. */
 		clean(s);
+		goro__spin_lock(&pool_lock);
+		push_free(p, s);
+		goro__spin_unlock(&pool_lock);
+	}
+}
+
+/* A dirty stack beyond the pools' warm reserve, taken out to be cleaned. */
+static struct goro_stack *take_excess_dirty(void)
+{
+	struct goro_stack *s = NULL;
 	goro__spin_lock(&pool_lock);
-	s->next = p->free;
-	p->free = s;
-	p->nfree++;
+	for (int i = 0; i < NSIZES && !s; i++) {
+		struct stack_pool *p = &pools[i];
+		if (p->ndirty > KEEP_DIRTY) {
+			s = p->dirty;
+			p->dirty = s->next;
+			p->ndirty--;
+		}
+	}
 	goro__spin_unlock(&pool_lock);
+	return s;
+}
+
+int64_t goro__stack_scavenge_due(void)
+{
+	bool pending = false;
+	goro__spin_lock(&pool_lock);
+	for (int i = 0; i < NSIZES && !pending; i++)
+		pending = pools[i].ndirty > KEEP_DIRTY;
+	goro__spin_unlock(&pool_lock);
+	if (!pending)
+		return INT64_MAX;
+	return atomic_load_explicit(&last_dirty_put, memory_order_relaxed) + SCAVENGE_QUIET_NS;
+}
+
+int goro__stack_scavenge(int max)
+{
+	int n = 0;
+	struct goro_stack *s;
+	while (n < max && (s = take_excess_dirty()) != NULL) {
+		clean(s);
+		goro__spin_lock(&pool_lock);
+		push_free(pool_for(s->size), s);
+		goro__spin_unlock(&pool_lock);
+		n++;
+	}
+	return n;
 }
 
 struct goro_stack *goro__stack_get(struct goro_stack_cache *c, size_t size)

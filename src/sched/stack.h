@@ -13,7 +13,7 @@
  * stack to the OS (madvise) never touches the top page, so a pooled stack
  * keeps its record.
  *
- * Why the color (0 to 31 cache lines of unused bytes, by the stack's place
+ * Why the color (0 to 15 cache lines of unused bytes, by the stack's place
  * in its slab): without it every record and every goroutine's first frames
  * sit at the same offset in their page, so they all compete for the same
  * few sets of the CPU caches (a thousand fresh goroutines would share eight
@@ -59,8 +59,14 @@ GORO_HIDDEN size_t goro__stack_default_size(void);
 /* A stack of at least size bytes (0 = default), or NULL when out of memory. */
 GORO_HIDDEN struct goro_stack *goro__stack_get(struct goro_stack_cache *c, size_t size);
 GORO_HIDDEN void goro__stack_put(struct goro_stack_cache *c, struct goro_stack *s);
+/* Returns the pages of up to max pooled stacks to the OS, beyond a warm
+ * reserve; the number cleaned (0: nothing to do).  For idle workers. */
+GORO_HIDDEN int goro__stack_scavenge(int max);
+/* When goro__stack_scavenge should run (goro__nanotime clock): some time
+ * after the last stack was freed; INT64_MAX if there is nothing to do. */
+GORO_HIDDEN int64_t goro__stack_scavenge_due(void);
 
-enum { GORO_STACK_COLORS = 32 };
+enum { GORO_STACK_COLORS = 16 };
 
 /* The record of the stack mapping [base, base+size). */
 static inline struct goro_stack_top *goro__stack_top_at(char *base, size_t size)

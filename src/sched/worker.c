@@ -40,6 +40,8 @@ void (*goro__netpoll_hook)(struct goro_worker *w, struct epoll_event *ev, int n)
 GORO_HIDDEN bool goro__netpoll_poll(struct goro_worker *w);
 
 enum { G0_STACK_SIZE = 256 * 1024, SIGSTACK_SIZE = 64 * 1024, SPIN_NS = 20000 };
+/* Stacks cleaned between two looks for work (goro__stack_scavenge). */
+enum { SCAVENGE_BATCH = 32 };
 
 /* goro__getg off a worker: before the runtime started, or a foreign thread. */
 struct goro_g *goro__getg_slow(void)
@@ -133,9 +135,13 @@ static void idle_sleep(struct goro_worker *w)
 	pthread_mutex_unlock(&goro__sched.lock);
 
 	int64_t next = goro__timerheap_next(&w->timers);
+	int64_t now = goro__nanotime();
+	int64_t scavenge_at = goro__stack_scavenge_due();
+	if (scavenge_at < next)
+		next = scavenge_at; /* wake up for it: schedule_loop does it */
 	struct timespec ts, *tsp = NULL;
 	if (next != INT64_MAX) {
-		int64_t d = next - goro__nanotime();
+		int64_t d = next - now;
 		if (d < 0)
 			d = 0;
 		ts.tv_sec = d / 1000000000;
@@ -169,6 +175,18 @@ static void idle_sleep(struct goro_worker *w)
 	}
 	if (io && goro__netpoll_hook)
 		goro__netpoll_hook(w, ev, io);
+}
+
+/* Returns freed stacks' memory to the OS while there is nothing to run,
+ * once it is due; false if it had nothing to do. */
+static bool scavenge_while_idle(struct goro_worker *w)
+{
+	if (goro__stack_scavenge_due() > goro__nanotime())
+		return false;
+	bool any = false;
+	while (!has_work(w) && goro__stack_scavenge(SCAVENGE_BATCH))
+		any = true;
+	return any;
 }
 
 /*
@@ -212,6 +230,8 @@ void goro__schedule_loop(struct goro_worker *w)
 		if (goro__sched.nworkers > 1 && spin_for_work(w))
 			continue;
 		if (steal(w))
+			continue;
+		if (scavenge_while_idle(w))
 			continue;
 		idle_sleep(w);
 	}

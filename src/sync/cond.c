@@ -64,11 +64,7 @@ static int wake(goro_cond *c, bool all)
 		n++;
 	}
 	goro__semroot_unlock(r);
-	while (list) {
-		w = list;
-		list = w->next;
-		goro__sema_wake(w);
-	}
+	goro__sema_wake_list(list);
 	return n;
 }
 

@@ -68,15 +68,6 @@ static struct goro_waiter *grant_readers(struct goro_semroot *r, goro_rwmutex *r
 	return list;
 }
 
-static void wake_list(struct goro_waiter *list)
-{
-	while (list) {
-		struct goro_waiter *next = list->next;
-		goro__sema_wake(list);
-		list = next;
-	}
-}
-
 /*
  * Bucket locked, nobody holds the lock for writing and no reader holds it:
  * give it to the next writer, else to the queued readers.  Stores the new
@@ -138,7 +129,7 @@ static int wait_as(goro_rwmutex *rw, struct goro_semroot *r, int type, int64_t d
 		goro__semroot_lock(r);
 		struct goro_waiter *wake = after_giving_up(r, rw);
 		goro__semroot_unlock(r);
-		wake_list(wake);
+		goro__sema_wake_list(wake);
 	}
 	return rc;
 }
@@ -264,7 +255,7 @@ GORO_API void goro_rwmutex_runlock(goro_rwmutex *rw)
 	if (!(cur & (WRITER | READERS)) && (cur & WPEND))
 		wake = grant_next(r, rw);
 	goro__semroot_unlock(r);
-	wake_list(wake);
+	goro__sema_wake_list(wake);
 }
 
 GORO_API void goro_rwmutex_unlock(goro_rwmutex *rw)
@@ -284,7 +275,7 @@ GORO_API void goro_rwmutex_unlock(goro_rwmutex *rw)
 	else
 		wake = grant_next(r, rw);
 	goro__semroot_unlock(r);
-	wake_list(wake);
+	goro__sema_wake_list(wake);
 }
 
 static void rw_lock(void *p) { goro_rwmutex_lock(p); }

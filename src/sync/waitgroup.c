@@ -35,11 +35,7 @@ static void release_all(goro_waitgroup *wg)
 		__atomic_sub_fetch(&wg->state, n, __ATOMIC_ACQ_REL);
 	}
 	goro__semroot_unlock(r);
-	while (list) {
-		w = list;
-		list = w->next;
-		goro__sema_wake(w);
-	}
+	goro__sema_wake_list(list);
 }
 
 GORO_API void goro_waitgroup_add(goro_waitgroup *wg, int delta)
