@@ -634,7 +634,8 @@ Test(goroutine, hundred_thousand_blocked_goroutines_then_released)
 /*
  * Memory comes back: goroutines that used deep stacks finish, and once the
  * program idles the runtime returns those stacks' pages to the OS (it keeps
- * a warm reserve).  Not under TSan, whose shadow memory swamps the numbers.
+ * a warm reserve).  Not under the sanitizers, whose shadow memory swamps
+ * the numbers.
  */
 enum { DEEP_GOROUTINES = 20000, DEEP_BYTES = 24 * 1024 };
 
@@ -669,8 +670,8 @@ static void deep_child(void *p)
 
 Test(goroutine, stacks_of_finished_goroutines_are_returned_when_idle)
 {
-#ifdef TEST_UNDER_TSAN
-	cr_skip_test("TSan's shadow memory dominates the resident size");
+#if defined(TEST_UNDER_TSAN) || defined(__SANITIZE_ADDRESS__)
+	cr_skip_test("the sanitizer's shadow memory dominates the resident size");
 #endif
 	goro_chan *release = goro_chan_new(int, 0);
 	goro_chan *done = goro_chan_new(int, DEEP_GOROUTINES);

@@ -251,14 +251,15 @@ static void clean(struct goro_stack *s)
 
 static void pool_put(struct goro_stack *s)
 {
+	bool dirty = !s->clean; /* read before publishing s */
 	goro__spin_lock(&pool_lock);
 	struct stack_pool *p = pool_for(s->size);
-	bool too_many = p && !s->clean && p->ndirty >= KEEP_DIRTY &&
+	bool too_many = p && dirty && p->ndirty >= KEEP_DIRTY &&
 	                p->excess_puts++ % CLEAN_PACE == 0;
 	if (p && !too_many)
 		push_free(p, s);
 	goro__spin_unlock(&pool_lock);
-	if (p && !s->clean)
+	if (p && dirty && !too_many)
 		atomic_store_explicit(&last_dirty_put, goro__nanotime(), memory_order_relaxed);
 	if (!p) {
 		munmap(s->base, s->size);

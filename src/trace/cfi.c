@@ -9,8 +9,7 @@
  *   caller's rsp = CFA      [DW_OP_call_frame_cfa, DW_OP_stack_value]
  *   same value / undefined  no ops (ops NULL / ops_mem)
  *
- * Cache invariants: tab has cap slots (a power of two, or 0), pc 0 marks
- * an empty slot, len < cap / 2.  Locking: the Dwfl session lock.
+ * The cache (pccache.h) is guarded by the Dwfl session lock.
  */
 #include <dwarf.h>
 #include <elfutils/libdw.h>
@@ -18,6 +17,7 @@
 
 #include "trace/cfi.h"
 #include "trace/dwfl_session.h"
+#include "trace/pccache.h"
 
 enum { DW_RBX = 3, DW_RBP = 6, DW_RSP = 7, DW_RA = 16 };
 
@@ -32,8 +32,7 @@ struct cached_rule {
 	struct goro_cfi_rule rule;
 };
 
-static struct cached_rule *tab;
-static size_t cap, len;
+static struct goro_pccache cache = GORO_PCCACHE_INIT(struct cached_rule);
 
 /* ---- reading libdw's answer ------------------------------------------- */
 
@@ -156,44 +155,17 @@ static void deep_compute(uintptr_t pc, struct goro_cfi_rule *r)
 
 /* ---- the cache --------------------------------------------------------- */
 
-static size_t slot_of(const struct cached_rule *t, size_t tcap, uintptr_t pc)
-{
-	size_t i = (size_t)((pc * 0x9e3779b97f4a7c15ull) >> 20) & (tcap - 1);
-
-	while (t[i].pc != 0 && t[i].pc != pc)
-		i = (i + 1) & (tcap - 1);
-	return i;
-}
-
-static bool grow(void)
-{
-	size_t ncap = cap ? cap * 2 : 1024;
-	struct cached_rule *ntab = calloc(ncap, sizeof *ntab);
-
-	if (ntab == NULL)
-		return false;
-	for (size_t i = 0; i < cap; i++)
-		if (tab[i].pc != 0)
-			ntab[slot_of(ntab, ncap, tab[i].pc)] = tab[i];
-	free(tab);
-	tab = ntab;
-	cap = ncap;
-	return true;
-}
-
 void goro__cfi_rule(uintptr_t pc, struct goro_cfi_rule *out)
 {
 	*out = (struct goro_cfi_rule){ .kind = GORO_CFI_OTHER };
 	if (pc == 0)
 		return;
 	goro__dwfl_lock();
-	if ((len + 1) * 2 <= cap || grow()) {
-		struct cached_rule *c = &tab[slot_of(tab, cap, pc)];
-		if (c->pc == 0) {
+	bool fresh;
+	struct cached_rule *c = goro__pccache_get(&cache, pc, &fresh);
+	if (c) {
+		if (fresh)
 			deep_compute(pc, &c->rule);
-			c->pc = pc;
-			len++;
-		}
 		*out = c->rule;
 	} else {
 		deep_compute(pc, out);

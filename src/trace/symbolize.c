@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "trace/dwfl_session.h"
+#include "trace/pccache.h"
 #include "trace/intern.h"
 #include "trace/srcpath.h"
 #include "trace/trace.h"
@@ -36,12 +37,8 @@ struct cached_sym {
 	struct goro_sym sym;
 };
 
-/*
- * Invariants: tab has cap slots (a power of two, or 0); len < cap / 2.
- * Locking: the Dwfl session lock guards the cache (and the interner).
- */
-static struct cached_sym *tab;
-static size_t cap, len;
+/* Locking: the Dwfl session lock guards the cache (and the interner). */
+static struct goro_pccache cache = GORO_PCCACHE_INIT(struct cached_sym);
 
 static const struct goro_sym unknown_sym = {
 	.func = "?", .file = "?", .line = 0, .entry = 0, .module = "?",
@@ -244,44 +241,14 @@ static bool deep_lookup(uintptr_t pc, struct goro_sym *s)
 
 /* ---- the cache --------------------------------------------------------- */
 
-static size_t slot_of(const struct cached_sym *t, size_t tcap, uintptr_t pc)
-{
-	/* Fibonacci hashing: pcs of one function share their high bits. */
-	size_t i = (size_t)((pc * 0x9e3779b97f4a7c15ull) >> 20) & (tcap - 1);
-
-	while (t[i].pc != 0 && t[i].pc != pc)
-		i = (i + 1) & (tcap - 1);
-	return i;
-}
-
-static bool grow(void)
-{
-	size_t ncap = cap ? cap * 2 : 1024;
-	struct cached_sym *ntab = calloc(ncap, sizeof *ntab);
-
-	if (ntab == NULL)
-		return false;
-	for (size_t i = 0; i < cap; i++)
-		if (tab[i].pc != 0)
-			ntab[slot_of(ntab, ncap, tab[i].pc)] = tab[i];
-	free(tab);
-	tab = ntab;
-	cap = ncap;
-	return true;
-}
-
 /* The cached entry for pc, computing it on a miss; NULL if out of memory
  * (the caller then computes without caching). */
 static const struct cached_sym *cache_get(uintptr_t pc)
 {
-	if ((len + 1) * 2 > cap && !grow())
-		return NULL;
-	struct cached_sym *c = &tab[slot_of(tab, cap, pc)];
-	if (c->pc == 0) {
+	bool fresh;
+	struct cached_sym *c = goro__pccache_get(&cache, pc, &fresh);
+	if (c && fresh)
 		c->known = deep_lookup(pc, &c->sym);
-		c->pc = pc;
-		len++;
-	}
 	return c;
 }
 
