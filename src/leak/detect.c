@@ -42,12 +42,26 @@ struct range {
  * reachable so far (top: none); a root goroutine's stack is reachable
  * from its stack pointer.
  */
+/*
+ * What the analysis needs of a goroutine is copied here when the goroutine
+ * list is walked: records sit one per stack, each on its own page, and
+ * every later pass that touched them again paid a TLB and a cache miss
+ * per goroutine — most of the time of a large run.
+ */
+enum { GENTRY_OBJS = 2 };
+
 struct gentry {
 	struct goro_g *g;
 	uintptr_t sp;     /* where its live stack starts */
 	uintptr_t from;   /* [from, top) scanned or queued */
 	uint8_t role;
 	bool physical;    /* running on a signalled worker: a root */
+	bool started;
+	bool blocked;     /* a program goroutine in G_WAITING for a candidate reason */
+	bool was_leaked;  /* g->leaked before this run */
+	uint8_t wait_reason;
+	uint8_t nobjs;    /* objects it waits on, GENTRY_OBJS + 1: more */
+	void *objs[GENTRY_OBJS];
 };
 
 struct detector {
@@ -143,6 +157,8 @@ static struct gentry *stack_owner(struct detector *d, uintptr_t v)
 	if (o) {
 		uintptr_t base = o->lo + (v - o->lo) / o->stack_size * o->stack_size;
 		struct goro_stack_top *top = goro__stack_top_at((char *)base, o->stack_size);
+		if (v >= (uintptr_t)goro__stack_hi(&top->st))
+			return NULL; /* a record: decided without touching it */
 		struct goro_g *g = &top->g;
 		int i = g->leak_index;
 		if (i < 0 || (size_t)i >= d->ng || d->gs[i].g != g)
@@ -269,8 +285,14 @@ GORO_NO_SANITIZE static void consider(struct detector *d, uintptr_t at, uintptr_
 GORO_NO_SANITIZE static void scan_range(struct detector *d, uintptr_t lo, uintptr_t hi)
 {
 	lo = (lo + 7) & ~(uintptr_t)7;
-	for (uintptr_t p = lo; p + sizeof(uintptr_t) <= hi; p += sizeof(uintptr_t))
-		consider(d, p, *(const uintptr_t *)p);
+	for (uintptr_t p = lo; p + sizeof(uintptr_t) <= hi; p += sizeof(uintptr_t)) {
+		uintptr_t v = *(const uintptr_t *)p;
+		/* Into the range itself (a stack's frame links and locals, a
+		 * block's inner pointers): reached already, no lookup. */
+		if (v - lo < hi - lo)
+			continue;
+		consider(d, p, v);
+	}
 }
 
 static void drain(struct detector *d)
@@ -404,6 +426,18 @@ static void scan_mappings(struct detector *d)
 
 /* ---- goroutines ---------------------------------------------------- */
 
+/* The objects g waits on (NULL for a waiter without one). */
+static void copy_waits(struct gentry *e, struct goro_g *g)
+{
+	for (struct goro_waiter *w = g->waiting; w; w = w->waitlink) {
+		if (e->nobjs == GENTRY_OBJS) {
+			e->nobjs++; /* more: may_run reads the list itself */
+			return;
+		}
+		e->objs[e->nobjs++] = w->obj;
+	}
+}
+
 static void collect_one(struct goro_g *g, void *arg)
 {
 	struct detector *d = arg;
@@ -413,8 +447,14 @@ static void collect_one(struct goro_g *g, void *arg)
 		return;
 	}
 	g->leak_index = (int)d->ng;
-	d->gs[d->ng++] = (struct gentry){ .g = g, .sp = (uintptr_t)g->sp,
-	                                  .from = (uintptr_t)g->stack_hi };
+	struct gentry *e = &d->gs[d->ng++];
+	*e = (struct gentry){ .g = g, .sp = (uintptr_t)g->sp, .from = (uintptr_t)g->stack_hi,
+	                      .started = g->started, .was_leaked = g->leaked,
+	                      .wait_reason = g->wait_reason };
+	e->blocked = !g->system && atomic_load(&g->state) == G_WAITING &&
+	             goro__wait_reason_is_leak_candidate(g->wait_reason);
+	if (e->blocked)
+		copy_waits(e, g);
 }
 
 /* Where the stack of each goroutine running on a stopped worker starts. */
@@ -434,7 +474,9 @@ static void place_physical(struct detector *d)
 			k++;
 		if (k == d->ng)
 			continue;
-		d->gs[k].sp = (uintptr_t)sp;
+		/* Not started: its first frame and copied arguments, from g->sp. */
+		if (d->gs[k].started)
+			d->gs[k].sp = (uintptr_t)sp;
 		/* Running user code when stopped (or the requester): a root. */
 		d->gs[k].physical = signaled || w == goro__curw();
 	}
@@ -445,14 +487,9 @@ static void classify(struct detector *d)
 	struct goro_g *self = goro__getg();
 	for (size_t i = 0; i < d->ng; i++) {
 		struct gentry *e = &d->gs[i];
-		struct goro_g *g = e->g;
-		if (g == goro__main_g())
+		if (e->g == goro__main_g())
 			d->main_entry = e;
-		if (!g->started)
-			e->sp = (uintptr_t)g->sp; /* its first frame and copied arguments */
-		bool candidate = !e->physical && g != self && !g->system &&
-		                 atomic_load(&g->state) == G_WAITING &&
-		                 goro__wait_reason_is_leak_candidate(g->wait_reason);
+		bool candidate = e->blocked && !e->physical && e->g != self;
 		e->role = candidate ? R_CANDIDATE : R_ROOT;
 	}
 }
@@ -471,9 +508,9 @@ static bool obj_reachable(struct detector *d, void *obj)
 	return true; /* a global or plain malloc memory: a root */
 }
 
-static bool may_run(struct detector *d, struct goro_g *g)
+static bool may_run(struct detector *d, const struct gentry *e)
 {
-	switch (g->wait_reason) {
+	switch (e->wait_reason) {
 	case WR_CHAN_SEND_NIL:
 	case WR_CHAN_RECV_NIL:
 	case WR_SELECT_NO_CASES:
@@ -481,10 +518,16 @@ static bool may_run(struct detector *d, struct goro_g *g)
 	default:
 		break;
 	}
-	if (!g->waiting)
+	if (e->nobjs == 0)
 		return true; /* nothing to judge by: keep it (soundness) */
-	for (struct goro_waiter *w = g->waiting; w; w = w->waitlink)
-		if (!w->obj || obj_reachable(d, w->obj))
+	if (e->nobjs > GENTRY_OBJS) { /* a long list: read it in place */
+		for (struct goro_waiter *w = e->g->waiting; w; w = w->waitlink)
+			if (!w->obj || obj_reachable(d, w->obj))
+				return true;
+		return false;
+	}
+	for (int i = 0; i < e->nobjs; i++)
+		if (!e->objs[i] || obj_reachable(d, e->objs[i]))
 			return true;
 	return false;
 }
@@ -509,7 +552,7 @@ static void mark_all(struct detector *d)
 		progress = false;
 		for (size_t i = 0; i < d->ng; i++) {
 			struct gentry *e = &d->gs[i];
-			if (e->role == R_CANDIDATE && may_run(d, e->g)) {
+			if (e->role == R_CANDIDATE && may_run(d, e)) {
 				e->role = R_REVIVED;
 				scan_stack_of(d, e);
 				progress = true;
@@ -519,22 +562,26 @@ static void mark_all(struct detector *d)
 	}
 }
 
-static int finish(struct detector *d, struct goro_leak_run *run, struct goro_g **out)
+/* Goroutine 1 is never reported: a main parked for good (select {}) is
+ * the program's design, and a fully blocked program is the global deadlock
+ * report's business. */
+static bool is_leaked(const struct detector *d, const struct gentry *e,
+                      const struct goro_leak_run *run)
+{
+	return e->role == R_CANDIDATE && !run->inconclusive && e != d->main_entry;
+}
+
+/* Sets g->leaked where it changes (stale leak_index values are harmless:
+ * stack_owner checks them against gs[]). */
+static int finish(struct detector *d, struct goro_leak_run *run)
 {
 	int n = 0;
 	for (size_t i = 0; i < d->ng; i++) {
-		struct goro_g *g = d->gs[i].g;
-		/* Goroutine 1 is never reported: a main parked for good (select {})
-		 * is the program's design, and a fully blocked program is the
-		 * global deadlock report's business. */
-		bool leaked = d->gs[i].role == R_CANDIDATE && !run->inconclusive &&
-		              g != goro__main_g();
-		g->leaked = leaked;
-		g->leak_index = -1;
-		if (leaked && out)
-			out[n++] = g;
-		else if (leaked)
-			n++;
+		struct gentry *e = &d->gs[i];
+		bool leaked = is_leaked(d, e, run);
+		if (leaked != e->was_leaked)
+			e->g->leaked = leaked;
+		n += leaked;
 	}
 	return n;
 }
@@ -552,14 +599,14 @@ static int analyse(struct detector *d, struct goro_leak_run *run)
 	mark_all(d);
 	if (d->overflow)
 		run->inconclusive = true; /* mark stack full: cannot be sure */
-	int n = finish(d, run, NULL);
+	int n = finish(d, run);
 	/* Park the result in the (empty) mark stack; it is copied to the
 	 * heap after the restart.  Leaked goroutines never run again, so the
 	 * pointers stay valid. */
 	struct goro_g **tmp = (struct goro_g **)d->stack;
 	int k = 0;
 	for (size_t i = 0; i < d->ng; i++)
-		if (d->gs[i].g->leaked)
+		if (is_leaked(d, &d->gs[i], run))
 			tmp[k++] = d->gs[i].g;
 	return n;
 }
@@ -587,7 +634,8 @@ int goro__leak_detect(struct goro_leak_run *run)
 		run->inconclusive = true; /* a thread we could not stop ran */
 		n = 0;
 		for (size_t i = 0; i < d->ng; i++)
-			d->gs[i].g->leaked = false;
+			if (d->gs[i].role == R_CANDIDATE)
+				d->gs[i].g->leaked = false;
 	}
 	goro__world_start();
 	run->pause_ns = goro__nanotime() - t0;

@@ -19,17 +19,35 @@ static atomic_size_t nowned;
 static struct goro_owned **stack_index; /* sorted slab entries */
 static size_t nstack_index;
 
+/*
+ * The detector asks "which stack slab holds this word?" for millions of
+ * words; a binary search over thousands of slabs, each step a cache miss,
+ * was most of its time.  So goro__owned_index_stacks also builds a hash
+ * directory: address chunks of 2^chunk_shift bytes (at least one slab's
+ * size, so a slab touches at most two chunks) map to the first slab, in
+ * stack_index order, that overlaps the chunk.
+ */
+struct chunk_slot {
+	uintptr_t key;  /* chunk number + 1; 0: empty */
+	size_t first;   /* index in stack_index */
+};
+static struct chunk_slot *chunk_dir; /* 4 * MAX_OWNED slots, mmap'd lazily */
+static size_t chunk_cap;             /* slots in use: a power of two */
+static unsigned chunk_shift;
+
 static void ensure_table(void)
 {
 	if (owned)
 		return;
-	size_t bytes = MAX_OWNED * (sizeof(struct goro_owned) + sizeof(void *));
+	size_t bytes = MAX_OWNED * (sizeof(struct goro_owned) + sizeof(void *) +
+	                            4 * sizeof(struct chunk_slot));
 	void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
 	               MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (p == MAP_FAILED)
 		goro__throw("goro: cannot map the owned-memory table");
 	owned = p;
 	stack_index = (struct goro_owned **)(owned + MAX_OWNED);
+	chunk_dir = (struct chunk_slot *)(stack_index + MAX_OWNED);
 	/* The table is ours too. */
 	owned[0] = (struct goro_owned){ (uintptr_t)p, (uintptr_t)p + bytes, OWNED_OTHER, 0 };
 	atomic_store_explicit(&nowned, 1, memory_order_release);
@@ -85,6 +103,40 @@ static void sift(struct goro_owned **a, size_t i, size_t n)
 	}
 }
 
+static size_t chunk_hash(uintptr_t chunk)
+{
+	return (size_t)((chunk * 0x9e3779b97f4a7c15ull) >> 17) & (chunk_cap - 1);
+}
+
+static void chunk_insert(uintptr_t chunk, size_t first)
+{
+	size_t i = chunk_hash(chunk);
+	while (chunk_dir[i].key != 0 && chunk_dir[i].key != chunk + 1)
+		i = (i + 1) & (chunk_cap - 1);
+	if (chunk_dir[i].key == 0) /* else: an earlier slab already starts it */
+		chunk_dir[i] = (struct chunk_slot){ chunk + 1, first };
+}
+
+static void build_chunk_dir(void)
+{
+	size_t biggest = 1;
+	for (size_t i = 0; i < nstack_index; i++)
+		if (stack_index[i]->hi - stack_index[i]->lo > biggest)
+			biggest = stack_index[i]->hi - stack_index[i]->lo;
+	chunk_shift = 24;
+	while (((size_t)1 << chunk_shift) < biggest)
+		chunk_shift++;
+	chunk_cap = 64;
+	while (chunk_cap < 4 * nstack_index)
+		chunk_cap *= 2;
+	memset(chunk_dir, 0, chunk_cap * sizeof *chunk_dir);
+	for (size_t i = 0; i < nstack_index; i++) {
+		const struct goro_owned *o = stack_index[i];
+		for (uintptr_t c = o->lo >> chunk_shift; c <= (o->hi - 1) >> chunk_shift; c++)
+			chunk_insert(c, i);
+	}
+}
+
 void goro__owned_index_stacks(void)
 {
 	size_t n = atomic_load_explicit(&nowned, memory_order_acquire), k = 0;
@@ -100,19 +152,26 @@ void goro__owned_index_stacks(void)
 		sift(stack_index, 0, end - 1);
 	}
 	nstack_index = k;
+	build_chunk_dir();
 }
 
 const struct goro_owned *goro__owned_stack(uintptr_t addr)
 {
-	size_t lo = 0, hi = nstack_index;
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		const struct goro_owned *o = stack_index[mid];
+	if (nstack_index == 0)
+		return NULL;
+	uintptr_t chunk = addr >> chunk_shift;
+	size_t i = chunk_hash(chunk);
+	while (chunk_dir[i].key != chunk + 1) {
+		if (chunk_dir[i].key == 0)
+			return NULL; /* no slab in this chunk */
+		i = (i + 1) & (chunk_cap - 1);
+	}
+	/* Slabs overlapping the chunk are consecutive in stack_index. */
+	for (size_t k = chunk_dir[i].first; k < nstack_index; k++) {
+		const struct goro_owned *o = stack_index[k];
 		if (addr < o->lo)
-			hi = mid;
-		else if (addr >= o->hi)
-			lo = mid + 1;
-		else
+			return NULL;
+		if (addr < o->hi)
 			return o;
 	}
 	return NULL;

@@ -29,9 +29,10 @@ struct goro_owned {
 GORO_HIDDEN void goro__owned_add(void *lo, size_t len, int kind, size_t stack_size);
 /* Snapshot: *n entries (valid for reading while the world is stopped). */
 GORO_HIDDEN const struct goro_owned *goro__owned_all(size_t *n);
-/* The stack slab entry containing addr, or NULL (binary search; entries
- * of kind OWNED_STACK_SLAB are kept in a separate sorted index built by
- * goro__owned_index_stacks while the world is stopped). */
+/* The stack slab entry containing addr, or NULL (a hash lookup; entries
+ * of kind OWNED_STACK_SLAB are kept in a separate sorted index and a chunk
+ * directory, both built by goro__owned_index_stacks while the world is
+ * stopped). */
 GORO_HIDDEN void goro__owned_index_stacks(void);
 GORO_HIDDEN const struct goro_owned *goro__owned_stack(uintptr_t addr);
 
