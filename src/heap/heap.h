@@ -55,6 +55,15 @@ GORO_HIDDEN bool goro__heap_find(const void *p, void **base, size_t *size);
 GORO_HIDDEN void goro__heap_mark_clear(void);       /* world stopped */
 GORO_HIDDEN bool goro__heap_mark(const void *base);  /* true: was unmarked */
 GORO_HIDDEN bool goro__heap_is_marked(const void *base);
+/*
+ * The detector's step for one scanned word: finds the live block containing
+ * p and marks it.  Returns GORO_HEAP_NONE (not in a live block), or
+ * GORO_HEAP_MARKED_BEFORE / GORO_HEAP_NEWLY_MARKED with base and size set.
+ * One lookup instead of find + mark, and no atomic read-modify-write: only
+ * for the single marker running while the world is stopped.
+ */
+enum { GORO_HEAP_NONE = 0, GORO_HEAP_MARKED_BEFORE, GORO_HEAP_NEWLY_MARKED };
+GORO_HIDDEN int goro__heap_find_mark(const void *p, void **base, size_t *size);
 
 /* Kind tag of a live block.  A kind above GORO_HEAP_KIND_MAX aborts (here
  * and in the allocation calls); goro__heap_kind returns

@@ -67,6 +67,22 @@ bool goro__heap_mark(const void *base)
 	return !(old & bit);
 }
 
+int goro__heap_find_mark(const void *p, void **base, size_t *size)
+{
+	uint32_t i;
+	struct heap_span *s = heap_block_of((uintptr_t)p, &i);
+	if (!s)
+		return GORO_HEAP_NONE;
+	*base = (void *)heap_block_base(s, i);
+	*size = heap_block_size(s);
+	uint64_t bit = (uint64_t)1 << (i % 64);
+	uint64_t old = atomic_load_explicit(&s->marks[i / 64], memory_order_relaxed);
+	if (old & bit)
+		return GORO_HEAP_MARKED_BEFORE;
+	atomic_store_explicit(&s->marks[i / 64], old | bit, memory_order_relaxed);
+	return GORO_HEAP_NEWLY_MARKED;
+}
+
 bool goro__heap_is_marked(const void *base)
 {
 	uint32_t i;

@@ -261,13 +261,16 @@ GORO_NO_SANITIZE static void consider(struct detector *d, uintptr_t at, uintptr_
 		return;
 	void *base;
 	size_t size;
-	if (goro__heap_find((void *)v, &base, &size)) {
-		if (goro__heap_mark(base)) {
-			if (unlikely(debug_marks))
-				debug_mark(at, (uintptr_t)base, "block");
-			push_block(d, base, size);
-		}
+	switch (goro__heap_find_mark((void *)v, &base, &size)) {
+	case GORO_HEAP_NEWLY_MARKED:
+		if (unlikely(debug_marks))
+			debug_mark(at, (uintptr_t)base, "block");
+		push_block(d, base, size);
 		return;
+	case GORO_HEAP_MARKED_BEFORE:
+		return;
+	default:
+		break;
 	}
 	if (preload.find && preload.find((void *)v, &base, &size)) {
 		if (preload.mark(base))
