@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include <goro.h>
 
@@ -723,6 +724,47 @@ static void sc_overflow_guarded(void)
 	goro_chan_recv(goro_chan_new(int, 0), NULL); /* main waits forever */
 }
 
+/* More goroutines than an mprotect guard budget allows (17,765 on a stock
+ * kernel), then an overflow in the next one. */
+enum { BEYOND_GUARD_BUDGET = 20000 };
+
+static void sc_overflow_after_many(void)
+{
+	goro_chan *never = goro_chan_new(int, 0);
+	for (int i = 0; i < BEYOND_GUARD_BUDGET; i++)
+		goro_go(block_then_done, &(struct block_args){ never, never });
+	goro_go0(overflow_child);
+	goro_chan_recv(goro_chan_new(int, 0), NULL); /* main waits forever */
+}
+
+/* Linux 6.13's guard regions (MADV_GUARD_INSTALL): guards without
+ * splitting mappings, so goro can give every stack one. */
+static bool kernel_has_guard_regions(void)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	void *p = mmap(NULL, (size_t)page, PROT_READ | PROT_WRITE,
+	               MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	cr_assert_neq(p, MAP_FAILED);
+	bool ok = madvise(p, (size_t)page, 102 /* MADV_GUARD_INSTALL */) == 0;
+	munmap(p, (size_t)page);
+	return ok;
+}
+
+static void check_overflow_report(const struct death *d);
+
+Test(goroutine, every_stack_is_guarded_where_the_kernel_has_guard_regions)
+{
+#if defined(TEST_UNDER_TSAN)
+	cr_skip_test("20,000 goroutines: too slow under TSan");
+#endif
+	if (!kernel_has_guard_regions())
+		cr_skip_test("no MADV_GUARD_INSTALL (Linux < 6.13): guards are budgeted");
+	struct death d;
+	death_run("overflow_after_many", &d);
+	check_overflow_report(&d);
+	death_assert_stderr_has(&d, "guard page hit");
+}
+
 /*
  * Without guard pages (GORO_STACK_GUARDS=0) an overflow is caught by the
  * canary at the stack's low end when the goroutine next switches away.
@@ -818,5 +860,6 @@ Test(goroutine, maxprocs_follows_the_environment)
 }
 
 DEATH_SCENARIOS({ "overflow_guarded", sc_overflow_guarded },
+                { "overflow_after_many", sc_overflow_after_many },
                 { "overflow_unguarded", sc_overflow_unguarded },
                 { "report_maxprocs", sc_report_maxprocs })

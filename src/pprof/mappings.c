@@ -92,6 +92,11 @@ static bool parse_line(char *line, struct goro_mapping *m)
 	char perms[8];
 	int pathpos = 0;
 
+	/* "lo-hi perms ...": most lines (stacks, guard pages, heaps) are not
+	 * executable; reject them before the costly sscanf. */
+	const char *sp = strchr(line, ' ');
+	if (!sp || strlen(sp) < 4 || sp[3] != 'x')
+		return false;
 	if (sscanf(line, "%llx-%llx %7s %llx %*s %*s %n", &start, &limit, perms,
 	           &offset, &pathpos) < 4 ||
 	    pathpos == 0)

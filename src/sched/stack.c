@@ -64,6 +64,9 @@ static struct stack_pool pools[NSIZES] GORO_RT_STATE;
 static size_t page_size;
 static size_t default_size;
 static atomic_long guards_left;
+/* GORO_STACK_GUARDS bounds every kind of guard; by default only mprotect
+ * guards, which split mappings, are bounded. */
+static bool guards_bounded_by_env;
 
 static size_t round_up(size_t n, size_t a)
 {
@@ -100,6 +103,7 @@ static long guard_budget(void)
 	}
 	long budget = (max_maps - 30000) / 2;
 	const char *env = getenv("GORO_STACK_GUARDS");
+	guards_bounded_by_env = env != NULL;
 	if (env)
 		budget = atol(env);
 	return budget > 0 ? budget : 0;
@@ -147,12 +151,48 @@ static struct stack_pool *pool_for(size_t size)
 	return NULL; /* too many distinct sizes: map each one directly */
 }
 
+static bool take_guard_budget(void)
+{
+	if (atomic_fetch_sub(&guards_left, 1) > 0)
+		return true;
+	atomic_fetch_add(&guards_left, 1);
+	return false;
+}
+
+/*
+ * Linux 6.13's guard regions: the page faults like PROT_NONE, but as a
+ * marker in the page table, without splitting the mapping, so they cost no
+ * vm.max_map_count entry and every stack can have one.  -1: not tried yet.
+ */
+#ifndef MADV_GUARD_INSTALL
+#define MADV_GUARD_INSTALL 102
+#endif
+static atomic_int guard_regions_work = -1;
+
+static bool install_guard_region(char *page)
+{
+	if (atomic_load_explicit(&guard_regions_work, memory_order_relaxed) == 0)
+		return false;
+	if (madvise(page, page_size, MADV_GUARD_INSTALL) == 0) {
+		atomic_store_explicit(&guard_regions_work, 1, memory_order_relaxed);
+		return true;
+	}
+	if (errno == EINVAL) /* an older kernel (or a tool that does not know it) */
+		atomic_store_explicit(&guard_regions_work, 0, memory_order_relaxed);
+	return false;
+}
+
+
 static void try_guard(struct goro_stack *s)
 {
-	if (atomic_fetch_sub(&guards_left, 1) <= 0) {
-		atomic_fetch_add(&guards_left, 1);
+	if (guards_bounded_by_env && !take_guard_budget())
+		return;
+	if (install_guard_region(s->base)) {
+		s->guarded = true;
 		return;
 	}
+	if (!guards_bounded_by_env && !take_guard_budget())
+		return;
 	if (mprotect(s->base, page_size, PROT_NONE) == 0)
 		s->guarded = true;
 	else

@@ -20,9 +20,11 @@
  * L1 lines).  The color spreads them over the page while the record and
  * the first frames still share one page.
  *
- * Why not a guard page per stack: every mprotect'ed page splits a mapping,
+ * Why not an mprotect'ed guard page per stack: every one splits a mapping,
  * and Linux caps a process at vm.max_map_count (65530 by default) mappings;
- * one guard per stack is what stops libdill at 32,753 coroutines.  goro
+ * one guard per stack is what stops libdill at 32,753 coroutines.  On
+ * Linux 6.13 and later goro guards every stack with a guard region
+ * (MADV_GUARD_INSTALL: a page-table marker, no split).  On older kernels it
  * guards stacks while a budget derived from max_map_count lasts, then
  * relies on the canary word at stack_lo, checked at every switch away
  * from the goroutine.
