@@ -47,26 +47,54 @@ static void sort_lockorder(struct sel *s)
 	}
 }
 
-static void lock_all(struct sel *s)
+/* Locks every case's channel but skip (NULL: all), in address order. */
+static void lock_but(struct sel *s, const struct goro_chan *skip)
 {
 	struct goro_chan *prev = NULL;
 	for (int i = 0; i < s->npoll; i++) {
 		struct goro_chan *c = case_chan(s, s->lock[i]);
-		if (c != prev)
+		if (c != prev && c != skip)
 			goro__spin_lock(&c->lock);
 		prev = c;
 	}
 }
 
-static void unlock_all(struct sel *s)
+static void unlock_but(struct sel *s, const struct goro_chan *skip)
 {
 	struct goro_chan *prev = NULL;
 	for (int i = s->npoll - 1; i >= 0; i--) {
 		struct goro_chan *c = case_chan(s, s->lock[i]);
-		if (c != prev)
+		if (c != prev && c != skip)
 			goro__spin_unlock(&c->lock);
 		prev = c;
 	}
+}
+
+static void lock_all(struct sel *s)
+{
+	lock_but(s, NULL);
+}
+
+static void unlock_all(struct sel *s)
+{
+	unlock_but(s, NULL);
+}
+
+/*
+ * After the wake-up: the channel whose lock the clean-up can skip.  The
+ * waker took the winning waiter off its queue itself, so the winner's
+ * channel needs no lock unless another case of ours waits on it too.  On a
+ * cancel fan-out every woken select would otherwise queue on the one lock
+ * of the Done channel.
+ */
+static const struct goro_chan *cleanup_skip(struct sel *s, const struct goro_waiter *won)
+{
+	if (!won)
+		return NULL;
+	for (int j = 0; j < s->npoll; j++)
+		if (&s->waiters[j] != won && s->waiters[j].obj == won->obj)
+			return NULL;
+	return won->obj;
 }
 
 /* Pass 1 for one case, channels locked. True if it proceeded. */
@@ -163,12 +191,13 @@ static int block_on_all(struct sel *s, int64_t deadline, int reason)
 	goro__park();
 	if (timed)
 		goro__rtimer_stop(&timer);
-	lock_all(s);
 	struct goro_waiter *won = g->param;
+	const struct goro_chan *skip = cleanup_skip(s, won);
+	lock_but(s, skip);
 	for (int j = 0; j < s->npoll; j++)
 		if (&s->waiters[j] != won)
 			goro__waitq_remove(queue_of(&s->cases[s->lock[j]]), &s->waiters[j]);
-	unlock_all(s);
+	unlock_but(s, skip);
 	g->waiting = NULL;
 	if (!won)
 		return -1;
