@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "chan/chan.h"
+#include "chan/claimwait.h"
 #include "net/netpoll.h"
 #include "net/pollfd.h"
 #include "sched/sched.h"
@@ -187,17 +188,6 @@ static void on_deadline(struct goro_rtimer *t, int64_t now)
 	goro__ready(g);
 }
 
-/* Joins the Done channel's receive queue; false if it is closed already. */
-static bool wait_on_done(goro_chan *done, struct goro_waiter *dw)
-{
-	goro__spin_lock(&done->lock);
-	bool closed = done->closed;
-	if (!closed)
-		goro__waitq_push(&done->recvq, dw, &done->lock);
-	goro__spin_unlock(&done->lock);
-	return !closed;
-}
-
 /* --- the wait --------------------------------------------------------- */
 
 /* A thread that is not a worker has nothing else to run: poll(2) it, in
@@ -234,8 +224,9 @@ static int park_on(struct goro_pollfd *pd, struct io_waiter *iw, int dir,
 {
 	struct goro_g *g = iw->w.g;
 	struct goro_worker *w = g->w;
-	goro_chan *done = ctx ? goro_ctx_done(ctx) : NULL;
-	struct goro_waiter dw = { .g = g, .obj = done, .is_select = true, .case_index = -1 };
+	struct goro_claimwait cw;
+	goro__claimwait_init(&cw, g, ctx ? goro_ctx_done(ctx) : NULL, deadline, on_deadline, iw);
+	cw.heap = h;
 
 	goro__waitq_push(&pd->q[dir], &iw->w, &pd->lock);
 	g->param = NULL;
@@ -247,37 +238,14 @@ static int park_on(struct goro_pollfd *pd, struct io_waiter *iw, int dir,
 	io_waiting[w->id]++;
 	atomic_fetch_add(&goro__sched.nio, 1);
 
-	bool aborted = false;
-	if (done && !wait_on_done(done, &dw)) {
-		uint32_t expected = 0;
-		if (atomic_compare_exchange_strong(&g->select_done, &expected, 1)) {
-			g->param = &dw;
-			aborted = true;
-			atomic_store(&g->state, G_RUNNING);
-		}
-	}
-	bool timed = deadline != INT64_MAX && !aborted;
-	struct goro_rtimer timer;
-	if (timed) {
-		goro__rtimer_init(&timer, on_deadline, iw);
-		goro__rtimer_start(&timer, h, deadline);
-	}
-	if (!aborted)
-		goro__park();
-	if (timed)
-		goro__rtimer_stop(&timer);
-	if (done) {
-		goro__spin_lock(&done->lock);
-		goro__waitq_remove(&done->recvq, &dw);
-		goro__spin_unlock(&done->lock);
-	}
+	bool canceled = goro__claimwait_park(&cw);
 	goro__spin_lock(&pd->lock);
 	goro__waitq_remove(&pd->q[dir], &iw->w);
 	goro__spin_unlock(&pd->lock);
 	atomic_fetch_sub(&goro__sched.nio, 1);
 	io_waiting[w->id]--;
 
-	if (g->param == &dw)
+	if (canceled)
 		return goro_ctx_err(ctx);
 	return iw->why;
 }

@@ -6,6 +6,7 @@
 #include "chan/chan.h"
 #include "runtime/owned.h"
 #include "sched/sched.h"
+#include "chan/claimwait.h"
 #include "sync/sema.h"
 #include "time/rtimer.h"
 
@@ -126,17 +127,6 @@ static void on_deadline(struct goro_rtimer *t, int64_t now)
 	goro__ready(g);
 }
 
-/* Joins the done channel's receive queue; false if it is already closed. */
-static bool wait_on_done(goro_chan *done, struct goro_waiter *dw)
-{
-	goro__spin_lock(&done->lock);
-	bool closed = done->closed;
-	if (!closed)
-		goro__waitq_push(&done->recvq, dw, &done->lock);
-	goro__spin_unlock(&done->lock);
-	return !closed;
-}
-
 int goro__sema_wait(struct goro_semroot *r, struct goro_waiter *w, int reason,
                     int64_t deadline, goro_chan *done, bool durable)
 {
@@ -148,47 +138,23 @@ int goro__sema_wait_then(struct goro_semroot *r, struct goro_waiter *w, int reas
                          void (*then)(void *), void *arg)
 {
 	struct goro_g *g = w->g;
-	bool timed = deadline != INT64_MAX;
-	struct goro_waiter dw = { .g = g, .obj = done, .is_select = true, .case_index = -1 };
+	struct goro_claimwait cw;
+	goro__claimwait_init(&cw, g, done, deadline, on_deadline, g);
 	g->param = NULL;
 	g->waiting = w;
-	w->waitlink = done ? &dw : NULL;
+	w->waitlink = done ? &cw.dw : NULL;
 	g->durable = durable;
 	goro__set_waiting(g, reason);
 	goro__semroot_unlock(r);
 	if (then)
 		then(arg);
 
-	bool aborted = false;
-	if (done && !wait_on_done(done, &dw)) {
-		/* Already canceled: withdraw, unless a waker claimed us first. */
-		uint32_t expected = 0;
-		if (atomic_compare_exchange_strong(&g->select_done, &expected, 1)) {
-			g->param = &dw;
-			aborted = true;
-			atomic_store(&g->state, G_RUNNING);
-		}
-	}
-	struct goro_rtimer timer;
-	if (timed && !aborted) {
-		goro__rtimer_init(&timer, on_deadline, g);
-		goro__rtimer_start(&timer, goro__timerheap_current(), deadline);
-	}
-	if (!aborted)
-		goro__park();
-	if (timed && !aborted)
-		goro__rtimer_stop(&timer);
-	if (done) {
-		goro__spin_lock(&done->lock);
-		goro__waitq_remove(&done->recvq, &dw);
-		goro__spin_unlock(&done->lock);
-	}
+	bool canceled = goro__claimwait_park(&cw);
 	g->waiting = NULL;
-	struct goro_waiter *won = g->param;
-	if (won == w)
+	if (g->param == w)
 		return GORO_OK;
 	goro__semroot_lock(r);
 	goro__waitq_remove(&r->q, w);
 	goro__semroot_unlock(r);
-	return won == &dw ? GORO_CANCELED : GORO_TIMEDOUT;
+	return canceled ? GORO_CANCELED : GORO_TIMEDOUT;
 }
