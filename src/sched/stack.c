@@ -33,6 +33,7 @@
 
 #include "runtime/owned.h"
 #include "sched/fiber.h"
+#include "sched/guard.h"
 #include "sched/spinlock.h"
 #include "sched/stack.h"
 
@@ -54,6 +55,7 @@ struct stack_pool {
 	long ndirty;
 	unsigned long excess_puts;  /* dirty stacks freed beyond KEEP_DIRTY */
 	char *slab_next, *slab_end; /* uncarved rest of the current slab */
+	bool slab_guarded;          /* its stacks' guards are installed */
 };
 
 #define SCAVENGE_QUIET_NS (10 * 1000 * 1000)
@@ -63,10 +65,6 @@ static _Atomic int64_t last_dirty_put; /* goro__nanotime() of the latest */
 static struct stack_pool pools[NSIZES] GORO_RT_STATE;
 static size_t page_size;
 static size_t default_size;
-static atomic_long guards_left;
-/* GORO_STACK_GUARDS bounds every kind of guard; by default only mprotect
- * guards, which split mappings, are bounded. */
-static bool guards_bounded_by_env;
 
 static size_t round_up(size_t n, size_t a)
 {
@@ -87,28 +85,6 @@ static size_t parse_size(const char *s)
 	return (size_t)v;
 }
 
-/*
- * Guard budget: leave room for everything else the process maps (the
- * heap, libraries, thread stacks, slabs).  Each guard costs two mapping
- * entries (it splits one mapping into three).
- */
-static long guard_budget(void)
-{
-	long max_maps = 65530;
-	FILE *f = fopen("/proc/sys/vm/max_map_count", "r");
-	if (f) {
-		if (fscanf(f, "%ld", &max_maps) != 1)
-			max_maps = 65530;
-		fclose(f);
-	}
-	long budget = (max_maps - 30000) / 2;
-	const char *env = getenv("GORO_STACK_GUARDS");
-	guards_bounded_by_env = env != NULL;
-	if (env)
-		budget = atol(env);
-	return budget > 0 ? budget : 0;
-}
-
 void goro__stack_init(void)
 {
 	page_size = (size_t)sysconf(_SC_PAGESIZE);
@@ -119,17 +95,12 @@ void goro__stack_init(void)
 	if (default_size < MIN_STACK_SIZE)
 		default_size = MIN_STACK_SIZE;
 	default_size = round_up(default_size, page_size);
-	atomic_store(&guards_left, guard_budget());
+	goro__guard_init(page_size);
 }
 
 size_t goro__stack_default_size(void)
 {
 	return default_size;
-}
-
-long goro__stack_guards_left(void)
-{
-	return atomic_load(&guards_left);
 }
 
 char *goro__stack_lo(struct goro_stack *s)
@@ -151,64 +122,17 @@ static struct stack_pool *pool_for(size_t size)
 	return NULL; /* too many distinct sizes: map each one directly */
 }
 
-static bool take_guard_budget(void)
-{
-	if (atomic_fetch_sub(&guards_left, 1) > 0)
-		return true;
-	atomic_fetch_add(&guards_left, 1);
-	return false;
-}
-
-/*
- * Linux 6.13's guard regions: the page faults like PROT_NONE, but as a
- * marker in the page table, without splitting the mapping, so they cost no
- * vm.max_map_count entry and every stack can have one.  -1: not tried yet.
- */
-#ifndef MADV_GUARD_INSTALL
-#define MADV_GUARD_INSTALL 102
-#endif
-static atomic_int guard_regions_work = -1;
-
-static bool install_guard_region(char *page)
-{
-	if (atomic_load_explicit(&guard_regions_work, memory_order_relaxed) == 0)
-		return false;
-	if (madvise(page, page_size, MADV_GUARD_INSTALL) == 0) {
-		atomic_store_explicit(&guard_regions_work, 1, memory_order_relaxed);
-		return true;
-	}
-	if (errno == EINVAL) /* an older kernel (or a tool that does not know it) */
-		atomic_store_explicit(&guard_regions_work, 0, memory_order_relaxed);
-	return false;
-}
-
-
-static void try_guard(struct goro_stack *s)
-{
-	if (guards_bounded_by_env && !take_guard_budget())
-		return;
-	if (install_guard_region(s->base)) {
-		s->guarded = true;
-		return;
-	}
-	if (!guards_bounded_by_env && !take_guard_budget())
-		return;
-	if (mprotect(s->base, page_size, PROT_NONE) == 0)
-		s->guarded = true;
-	else
-		atomic_fetch_add(&guards_left, 1);
-}
-
-static struct goro_stack *init_mapping(char *base, size_t size)
+/* guarded: its first page is a guard already (its slab's were installed
+ * at once). */
+static struct goro_stack *init_mapping(char *base, size_t size, bool guarded)
 {
 	struct goro_stack_top *top = goro__stack_top_at(base, size);
 	struct goro_stack *s = &top->st;
 	s->base = base;
 	s->size = size;
-	s->guarded = false;
+	s->guarded = guarded || goro__guard_page(base);
 	s->clean = true;
 	s->next = NULL;
-	try_guard(s);
 	goro__valgrind_register(goro__stack_lo(s), goro__stack_hi(s));
 	return s;
 }
@@ -230,10 +154,11 @@ static struct goro_stack *carve(struct stack_pool *p)
 		goro__owned_add(slab, p->size * SLAB_STACKS, OWNED_STACK_SLAB, p->size);
 		p->slab_next = slab;
 		p->slab_end = slab + p->size * SLAB_STACKS;
+		p->slab_guarded = goro__guard_slab(slab, p->size, SLAB_STACKS);
 	}
 	char *base = p->slab_next;
 	p->slab_next += p->size;
-	return init_mapping(base, p->size);
+	return init_mapping(base, p->size, p->slab_guarded);
 }
 
 static struct goro_stack *pop_free(struct stack_pool *p)
@@ -274,7 +199,7 @@ static struct goro_stack *pool_get(size_t size)
 		char *base = map_region(size);
 		if (base)
 			goro__owned_add(base, size, OWNED_STACK_SLAB, size);
-		s = base ? init_mapping(base, size) : NULL;
+		s = base ? init_mapping(base, size, false) : NULL;
 	}
 	return s;
 }

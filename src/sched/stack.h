@@ -40,7 +40,7 @@
 struct goro_stack {
 	char *base;               /* start of the mapping */
 	size_t size;              /* whole mapping */
-	bool guarded;             /* first page is PROT_NONE */
+	bool guarded;             /* first page is a guard (guard.h) */
 	bool clean;               /* pages below the top were madvised away */
 	struct goro_stack *next;  /* pool link while free */
 };
@@ -98,6 +98,5 @@ GORO_HIDDEN bool goro__stack_canary_ok(const struct goro_g *g);
 GORO_HIDDEN bool goro__stack_is_guard_addr(const struct goro_g *g, const void *addr);
 
 /* Counts for the README's promises and the tests. */
-GORO_HIDDEN long goro__stack_guards_left(void);
 
 #endif /* GORO_STACK_H */
