@@ -310,7 +310,8 @@ GORO_API void goro_chan_close(goro_chan *c)
 	goro__spin_unlock(&c->lock);
 	/* A woken goroutine may run (and its waiter go away) as soon as it is
 	 * readied: read the link first.  Batched: a close may wake many. */
-	struct goro_readybatch b = { 0 };
+	struct goro_readybatch b;
+	goro__readybatch_init(&b);
 	while (list) {
 		struct goro_waiter *next = list->next;
 		list->g->param = list;

@@ -163,14 +163,17 @@ void goro__ready(struct goro_g *g)
 	goro__worker_wake(home);
 }
 
+static void readychain_push(struct goro_readychain *c)
+{
+	goro__inbox_push_chain(c->home, c->first, c->last);
+	goro__worker_wake(c->home);
+}
+
 void goro__readybatch_flush(struct goro_readybatch *b)
 {
-	if (!b->first)
-		return;
-	goro__inbox_push_chain(b->home, b->first, b->last);
-	goro__worker_wake(b->home);
-	b->first = b->last = NULL;
-	b->home = NULL;
+	for (uint32_t used = b->used; used; used &= used - 1)
+		readychain_push(&b->slot[__builtin_ctz(used)]);
+	b->used = 0;
 }
 
 void goro__readybatch_add(struct goro_readybatch *b, struct goro_g *g)
@@ -181,13 +184,22 @@ void goro__readybatch_add(struct goro_readybatch *b, struct goro_g *g)
 		return;
 	}
 	atomic_store_explicit(&g->state, G_RUNNABLE, memory_order_release);
-	if (b->first && b->home != home)
-		goro__readybatch_flush(b);
-	b->home = home;
-	g->schedlink = b->first;
-	b->first = g;
-	if (!b->last)
-		b->last = g;
+	int i = home->id % READYBATCH_SLOTS;
+	struct goro_readychain *c = &b->slot[i];
+	if ((b->used & (1u << i)) && c->home != home)
+		readychain_push(c); /* more workers than slots: another one's */
+	else if (b->used & (1u << i)) {
+		g->schedlink = c->first;
+		c->first = g;
+		if (++c->n == READYBATCH_CHAIN) {
+			readychain_push(c);
+			b->used &= ~(1u << i);
+		}
+		return;
+	}
+	g->schedlink = NULL;
+	*c = (struct goro_readychain){ .home = home, .first = g, .last = g, .n = 1 };
+	b->used |= 1u << i;
 }
 
 void goro_yield(void)

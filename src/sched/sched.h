@@ -132,14 +132,26 @@ GORO_HIDDEN void goro__ready(struct goro_g *g);
 
 /*
  * Readying many goroutines at once (close, Broadcast, a WaitGroup reaching
- * zero): those with the same home worker go to its inbox as one chain, one
- * atomic and at most one wake-up per run of same-home goroutines instead of
- * one per goroutine.  add() in any order, then flush().
+ * zero): goroutines of the same home worker collect in a chain that goes
+ * to its inbox in one step (one atomic, at most one wake-up) once it holds
+ * READYBATCH_CHAIN goroutines — soon enough that the other workers start
+ * on theirs while the waker is still collecting — and at flush().
+ * init(), add() in any order, then flush().
  */
-struct goro_readybatch {
-	struct goro_worker *home;   /* of the pending chain */
+enum { READYBATCH_SLOTS = 16, READYBATCH_CHAIN = 32 };
+struct goro_readychain {
+	struct goro_worker *home;
 	struct goro_g *first, *last; /* newest first, linked by schedlink */
+	int n;
 };
+struct goro_readybatch {
+	uint32_t used;                                 /* slots holding a chain */
+	struct goro_readychain slot[READYBATCH_SLOTS]; /* by home worker id */
+};
+static inline void goro__readybatch_init(struct goro_readybatch *b)
+{
+	b->used = 0; /* the slots are filled as they are used */
+}
 GORO_HIDDEN void goro__readybatch_add(struct goro_readybatch *b, struct goro_g *g);
 GORO_HIDDEN void goro__readybatch_flush(struct goro_readybatch *b);
 

@@ -105,7 +105,8 @@ void goro__sema_wake(struct goro_waiter *w)
 
 void goro__sema_wake_list(struct goro_waiter *list)
 {
-	struct goro_readybatch b = { 0 };
+	struct goro_readybatch b;
+	goro__readybatch_init(&b);
 	while (list) {
 		/* Read the link first: a readied goroutine's waiter may vanish. */
 		struct goro_waiter *w = list;
