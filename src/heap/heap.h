@@ -23,6 +23,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define GORO_HIDDEN __attribute__((visibility("hidden")))
 
@@ -63,7 +64,15 @@ GORO_HIDDEN bool goro__heap_is_marked(const void *base);
  * for the single marker running while the world is stopped.
  */
 enum { GORO_HEAP_NONE = 0, GORO_HEAP_MARKED_BEFORE, GORO_HEAP_NEWLY_MARKED };
-GORO_HIDDEN int goro__heap_find_mark(const void *p, void **base, size_t *size);
+/* The span of the last hit: pointers in a block tend to point near each
+ * other, and a hit here skips the page map and the span's state checks.
+ * Zero it before a mark phase. */
+struct goro_heap_cursor {
+	uintptr_t lo, hi; /* the span's blocks */
+	void *span;
+};
+GORO_HIDDEN int goro__heap_find_mark(struct goro_heap_cursor *cur, const void *p,
+                                     void **base, size_t *size);
 
 /* Kind tag of a live block.  A kind above GORO_HEAP_KIND_MAX aborts (here
  * and in the allocation calls); goro__heap_kind returns

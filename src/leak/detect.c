@@ -74,6 +74,7 @@ struct detector {
 	struct range *excl;
 	size_t nexcl;
 	struct gentry *main_entry;
+	struct goro_heap_cursor heap_cursor;
 };
 
 static _Atomic int64_t last_pause;
@@ -118,6 +119,7 @@ static struct detector *detector_get(void)
 	d.nexcl = 0;
 	d.overflow = false;
 	d.main_entry = NULL;
+	d.heap_cursor = (struct goro_heap_cursor){ 0 };
 	return &d;
 }
 
@@ -261,7 +263,7 @@ GORO_NO_SANITIZE static void consider(struct detector *d, uintptr_t at, uintptr_
 		return;
 	void *base;
 	size_t size;
-	switch (goro__heap_find_mark((void *)v, &base, &size)) {
+	switch (goro__heap_find_mark(&d->heap_cursor, (void *)v, &base, &size)) {
 	case GORO_HEAP_NEWLY_MARKED:
 		if (unlikely(debug_marks))
 			debug_mark(at, (uintptr_t)base, "block");
