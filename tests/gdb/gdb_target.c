@@ -20,6 +20,7 @@
  */
 #define _GNU_SOURCE
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -164,20 +165,23 @@ static void await_parked(int64_t id, const char *reason)
 	}
 }
 
-/* A new goroutine lands on an idle worker if there is one (goro__place_new),
- * but retry in case it came back to ours. */
+/*
+ * Starts the spinner on another worker.  A new goroutine waits in its
+ * creator's queue until the creator parks or an idle worker takes it
+ * (goro__place_new); so this one keeps its worker busy, without parking,
+ * until another worker has taken the spinner.  (Parking here let the
+ * spinner run on this worker whenever the machine was too loaded for the
+ * other worker to wake up first.)
+ */
 static void start_spinner(void)
 {
-	for (int tries = 0; tries < 100; tries++) {
-		atomic_store(&spin_state, 0);
-		gdb_target_id_spin = goro_go0(spin);
-		int64_t end = goro_now() + 20 * GORO_SECOND;
-		while (atomic_load(&spin_state) == 0 && goro_now() < end)
-			goro_sleep(GORO_MILLISECOND);
-		if (atomic_load(&spin_state) == 1)
-			return;
-	}
-	fail("could not get a goroutine running on another worker");
+	atomic_store(&spin_state, 0);
+	gdb_target_id_spin = goro_go0(spin);
+	int64_t end = goro_now() + 20 * GORO_SECOND;
+	while (atomic_load(&spin_state) == 0 && goro_now() < end)
+		sched_yield();
+	if (atomic_load(&spin_state) != 1)
+		fail("could not get a goroutine running on another worker");
 }
 
 /* The test's breakpoint. */
