@@ -186,20 +186,21 @@ void goro__readybatch_add(struct goro_readybatch *b, struct goro_g *g)
 	atomic_store_explicit(&g->state, G_RUNNABLE, memory_order_release);
 	int i = home->id % READYBATCH_SLOTS;
 	struct goro_readychain *c = &b->slot[i];
-	if ((b->used & (1u << i)) && c->home != home)
-		readychain_push(c); /* more workers than slots: another one's */
-	else if (b->used & (1u << i)) {
-		g->schedlink = c->first;
-		c->first = g;
-		if (++c->n == READYBATCH_CHAIN) {
-			readychain_push(c);
-			b->used &= ~(1u << i);
-		}
-		return;
+	bool started = b->used & (1u << i);
+	if (started && c->home != home) { /* more workers than slots: another one's */
+		readychain_push(c);
+		started = false;
 	}
-	g->schedlink = NULL;
-	*c = (struct goro_readychain){ .home = home, .first = g, .last = g, .n = 1 };
-	b->used |= 1u << i;
+	if (!started) {
+		*c = (struct goro_readychain){ .home = home, .last = g };
+		b->used |= 1u << i;
+	}
+	g->schedlink = c->first;
+	c->first = g;
+	if (++c->n == READYBATCH_CHAIN) {
+		readychain_push(c);
+		b->used &= ~(1u << i);
+	}
 }
 
 void goro_yield(void)
