@@ -757,7 +757,8 @@ Test(goroutine, every_stack_is_guarded_where_the_kernel_has_guard_regions)
 #if defined(TEST_UNDER_TSAN)
 	cr_skip_test("20,000 goroutines: too slow under TSan");
 #endif
-	if (!kernel_has_guard_regions())
+	const char *regions = getenv("GORO_STACK_GUARD_REGIONS");
+	if (!kernel_has_guard_regions() || (regions && atoi(regions) == 0))
 		cr_skip_test("no MADV_GUARD_INSTALL (Linux < 6.13): guards are budgeted");
 	struct death d;
 	death_run("overflow_after_many", &d);
@@ -828,6 +829,32 @@ Test(goroutine, stack_overflow_on_guard_page_reports_and_aborts)
 	struct death d;
 	death_run("overflow_guarded", &d);
 	check_overflow_report(&d);
+}
+
+/*
+ * Without guard regions (older kernels) the 20,001st stack has no guard
+ * page on a stock kernel: its overflow runs down through the stacks below
+ * until something faults, which must still be reported as its overflow,
+ * never a bare SIGSEGV.  (With a larger vm.max_map_count it is guarded:
+ * reported as well.)
+ */
+Test(goroutine, overflow_beyond_the_guard_budget_is_reported)
+{
+#if defined(TEST_UNDER_TSAN) || defined(__SANITIZE_ADDRESS__)
+	cr_skip_test("20,000 goroutines, then a deliberate wild overflow");
+#endif
+	struct death d;
+	death_run_env("overflow_after_many", "GORO_STACK_GUARD_REGIONS=0", &d);
+	check_overflow_report(&d);
+}
+
+/* The mprotect guards of kernels without guard regions. */
+Test(goroutine, stack_overflow_on_an_mprotect_guard_reports_and_aborts)
+{
+	struct death d;
+	death_run_env("overflow_guarded", "GORO_STACK_GUARD_REGIONS=0", &d);
+	check_overflow_report(&d);
+	death_assert_stderr_has(&d, "guard page hit");
 }
 
 Test(goroutine, stack_overflow_without_guard_page_reports_and_aborts)

@@ -32,6 +32,10 @@ GORO_HIDDEN_ARCH void *goro__ctx_init(void *top, void (*entry)(void *), void *ar
 /* The registers a parked context saved, read from its stack. */
 GORO_HIDDEN_ARCH void goro__ctx_regs(const void *sp, struct goro_regs *out);
 
+/* The stack pointer of the context a signal interrupted (the handler's
+ * ucontext_t argument). */
+GORO_HIDDEN_ARCH uintptr_t goro__ucontext_sp(const void *uc);
+
 /* Size of the frame goro__ctx_switch leaves at a parked sp. */
 #define GORO_CTX_FRAME_SIZE 64
 

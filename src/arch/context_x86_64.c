@@ -3,9 +3,16 @@
  * frame of a new context and reading the registers of a parked one.  The
  * layout is the one switch_x86_64.S documents.
  */
+#define _GNU_SOURCE
 #include <string.h>
+#include <ucontext.h>
 
 #include "arch/context.h"
+
+uintptr_t goro__ucontext_sp(const void *uc)
+{
+	return (uintptr_t)((const ucontext_t *)uc)->uc_mcontext.gregs[REG_RSP];
+}
 
 extern void goro__ctx_start(void) __attribute__((visibility("hidden")));
 

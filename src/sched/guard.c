@@ -39,6 +39,9 @@ static long mprotect_budget(void)
 void goro__guard_init(size_t page_size)
 {
 	page = page_size;
+	const char *regions = getenv("GORO_STACK_GUARD_REGIONS");
+	if (regions && atoi(regions) == 0) /* as on a kernel without them */
+		atomic_store(&regions_work, 0);
 	const char *env = getenv("GORO_STACK_GUARDS");
 	bounded_by_env = env != NULL;
 	long budget = env ? atol(env) : mprotect_budget();

@@ -8,7 +8,8 @@
  * kernels an mprotect'ed page splits its mapping in three, so those are
  * handed out from a budget of (max_map_count - 30000) / 2.
  * GORO_STACK_GUARDS=N bounds both kinds (0: none; tests use it to reach
- * the canary path).
+ * the canary path); GORO_STACK_GUARD_REGIONS=0 uses mprotect guards only,
+ * as an older kernel would.
  */
 #ifndef GORO_GUARD_H
 #define GORO_GUARD_H

@@ -6,8 +6,11 @@
  * current goroutine's guard page, say so (id, creation site) and abort;
  * any other SIGSEGV goes to the handler that was there before goro (or the
  * default action).  Unguarded stacks are caught by the canary check at the
- * next switch (sched.c).  Only async-signal-safe calls here, plus dladdr
- * for the creation site's name.
+ * next switch (sched.c) or, when the overflowing code faults before it
+ * switches (it ran down through the memory below until something faulted),
+ * here too: the interrupted stack pointer is below the goroutine's stack.
+ * Only async-signal-safe calls here, plus dladdr for the creation site's
+ * name.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -17,6 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "arch/context.h"
 #include "runtime/owned.h"
 #include "sched/sched_internal.h"
 
@@ -51,8 +55,13 @@ static void on_segv(int sig, siginfo_t *si, void *uc)
 {
 	struct goro_worker *w = goro__tls_w;
 	struct goro_g *g = w ? w->curg : NULL;
-	if (g && goro__stack_is_guard_addr(g, si->si_addr)) {
-		goro__report_overflow(g, "guard page hit");
+	const char *how = NULL;
+	if (g && goro__stack_is_guard_addr(g, si->si_addr))
+		how = "guard page hit";
+	else if (g && g->stack && goro__ucontext_sp(uc) < (uintptr_t)g->stack_lo)
+		how = "ran past the end of its stack";
+	if (how) {
+		goro__report_overflow(g, how);
 		signal(SIGABRT, SIG_DFL);
 		abort();
 	}
