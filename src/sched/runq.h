@@ -30,18 +30,8 @@ static inline struct goro_g *goro__gq_pop(struct goro_gqueue *q)
 	return g;
 }
 
-/* Multi-producer push; only the owner takes (goro__inbox_take_all). */
-static inline void goro__inbox_push(struct goro_worker *w, struct goro_g *g)
-{
-	struct goro_g *old = atomic_load_explicit(&w->inbox, memory_order_relaxed);
-	do {
-		g->schedlink = old;
-	} while (!atomic_compare_exchange_weak_explicit(&w->inbox, &old, g,
-	                                                memory_order_release,
-	                                                memory_order_relaxed));
-}
-
-/* Pushes first..last (linked by schedlink, newest first) in one step. */
+/* Multi-producer push of first..last (linked by schedlink, newest first)
+ * in one step; only the owner takes (goro__inbox_drain). */
 static inline void goro__inbox_push_chain(struct goro_worker *w, struct goro_g *first,
                                           struct goro_g *last)
 {
@@ -51,6 +41,11 @@ static inline void goro__inbox_push_chain(struct goro_worker *w, struct goro_g *
 	} while (!atomic_compare_exchange_weak_explicit(&w->inbox, &old, first,
 	                                                memory_order_release,
 	                                                memory_order_relaxed));
+}
+
+static inline void goro__inbox_push(struct goro_worker *w, struct goro_g *g)
+{
+	goro__inbox_push_chain(w, g, g);
 }
 
 /* Moves the whole inbox, oldest first, to the tail of w->runq. */
