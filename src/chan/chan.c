@@ -308,17 +308,7 @@ GORO_API void goro_chan_close(goro_chan *c)
 	struct goro_waiter *list = take_all(&c->recvq, NULL);
 	list = take_all(&c->sendq, list);
 	goro__spin_unlock(&c->lock);
-	/* A woken goroutine may run (and its waiter go away) as soon as it is
-	 * readied: read the link first.  Batched: a close may wake many. */
-	struct goro_readybatch b;
-	goro__readybatch_init(&b);
-	while (list) {
-		struct goro_waiter *next = list->next;
-		list->g->param = list;
-		goro__readybatch_add(&b, list->g);
-		list = next;
-	}
-	goro__readybatch_flush(&b);
+	goro__waiters_wake(list); /* a close may wake many: batched */
 }
 
 GORO_API size_t goro_chan_len(goro_chan *c)

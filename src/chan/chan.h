@@ -54,6 +54,10 @@ GORO_HIDDEN void goro__waiter_unlink(struct goro_waiter *w);
 GORO_HIDDEN void goro__waitq_remove(struct goro_waitq *q, struct goro_waiter *w);
 /* First waiter whose goroutine can be woken (select claims resolved). */
 GORO_HIDDEN struct goro_waiter *goro__waitq_dequeue(struct goro_waitq *q);
+/* Readies the goroutines of dequeued (claimed) waiters linked through
+ * w->next, each told its waiter won (g->param); in batches per worker.
+ * Call it after dropping the lock the waiters were queued under. */
+GORO_HIDDEN void goro__waiters_wake(struct goro_waiter *list);
 
 /* A bubbled channel used from outside its bubble is fatal (Go's rule). */
 GORO_HIDDEN void goro__chan_check_bubble(struct goro_chan *c, const char *op);

@@ -3,6 +3,7 @@
  * The owner object's lock protects the queue and the waiters' links.
  */
 #include "chan/chan.h"
+#include "sched/sched.h"
 
 void goro__waitq_push(struct goro_waitq *q, struct goro_waiter *w, goro_spinlock *lock)
 {
@@ -53,6 +54,20 @@ struct goro_waiter *goro__waitq_dequeue(struct goro_waitq *q)
 		}
 		return w;
 	}
+}
+
+void goro__waiters_wake(struct goro_waiter *list)
+{
+	struct goro_readybatch b;
+	goro__readybatch_init(&b);
+	while (list) {
+		/* Read the link first: a readied goroutine's waiter may vanish. */
+		struct goro_waiter *w = list;
+		list = w->next;
+		w->g->param = w;
+		goro__readybatch_add(&b, w->g);
+	}
+	goro__readybatch_flush(&b);
 }
 
 void goro__waiter_unlink(struct goro_waiter *w)

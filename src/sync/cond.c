@@ -64,7 +64,7 @@ static int wake(goro_cond *c, bool all)
 		n++;
 	}
 	goro__semroot_unlock(r);
-	goro__sema_wake_list(list);
+	goro__waiters_wake(list);
 	return n;
 }
 

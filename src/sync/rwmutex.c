@@ -129,7 +129,7 @@ static int wait_as(goro_rwmutex *rw, struct goro_semroot *r, int type, int64_t d
 		goro__semroot_lock(r);
 		struct goro_waiter *wake = after_giving_up(r, rw);
 		goro__semroot_unlock(r);
-		goro__sema_wake_list(wake);
+		goro__waiters_wake(wake);
 	}
 	return rc;
 }
@@ -255,7 +255,7 @@ GORO_API void goro_rwmutex_runlock(goro_rwmutex *rw)
 	if (!(cur & (WRITER | READERS)) && (cur & WPEND))
 		wake = grant_next(r, rw);
 	goro__semroot_unlock(r);
-	goro__sema_wake_list(wake);
+	goro__waiters_wake(wake);
 }
 
 GORO_API void goro_rwmutex_unlock(goro_rwmutex *rw)
@@ -275,7 +275,7 @@ GORO_API void goro_rwmutex_unlock(goro_rwmutex *rw)
 	else
 		wake = grant_next(r, rw);
 	goro__semroot_unlock(r);
-	goro__sema_wake_list(wake);
+	goro__waiters_wake(wake);
 }
 
 static void rw_lock(void *p) { goro_rwmutex_lock(p); }

@@ -103,20 +103,6 @@ void goro__sema_wake(struct goro_waiter *w)
 	goro__ready(w->g);
 }
 
-void goro__sema_wake_list(struct goro_waiter *list)
-{
-	struct goro_readybatch b;
-	goro__readybatch_init(&b);
-	while (list) {
-		/* Read the link first: a readied goroutine's waiter may vanish. */
-		struct goro_waiter *w = list;
-		list = w->next;
-		w->g->param = w;
-		goro__readybatch_add(&b, w->g);
-	}
-	goro__readybatch_flush(&b);
-}
-
 static void on_deadline(struct goro_rtimer *t, int64_t now)
 {
 	(void)now;

@@ -52,8 +52,8 @@ GORO_HIDDEN bool goro__sema_has_waiter_if(struct goro_semroot *r, const void *ad
                                           bool (*pred)(struct goro_waiter *));
 /* Marks w's goroutine runnable now (under the root lock, see g.h). */
 GORO_HIDDEN void goro__sema_claimed(struct goro_waiter *w);
-/* Readies claimed waiters linked through w->next (after unlocking r). */
-GORO_HIDDEN void goro__sema_wake_list(struct goro_waiter *list);
+/* Waking claimed waiters linked through w->next, after unlocking r:
+ * goro__waiters_wake (chan.h). */
 
 /*
  * Parks the calling goroutine on w (already filled: g, obj) until a

@@ -35,7 +35,7 @@ static void release_all(goro_waitgroup *wg)
 		__atomic_sub_fetch(&wg->state, n, __ATOMIC_ACQ_REL);
 	}
 	goro__semroot_unlock(r);
-	goro__sema_wake_list(list);
+	goro__waiters_wake(list);
 }
 
 GORO_API void goro_waitgroup_add(goro_waitgroup *wg, int delta)
