@@ -48,11 +48,6 @@ void goro__guard_init(size_t page_size)
 	atomic_store(&guards_left, budget > 0 ? budget : 0);
 }
 
-long goro__stack_guards_left(void)
-{
-	return atomic_load(&guards_left);
-}
-
 static bool take_budget(long n)
 {
 	if (atomic_fetch_sub(&guards_left, n) >= n)

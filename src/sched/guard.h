@@ -26,7 +26,5 @@ GORO_HIDDEN bool goro__guard_page(char *page);
  * `slab` in one call; false (nothing guarded) if that is not possible,
  * and the caller guards stack by stack. */
 GORO_HIDDEN bool goro__guard_slab(char *slab, size_t size, int n);
-/* mprotect guards still available (tests and diagnostics). */
-GORO_HIDDEN long goro__stack_guards_left(void);
 
 #endif /* GORO_GUARD_H */

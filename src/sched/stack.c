@@ -240,29 +240,30 @@ static void pool_put(struct goro_stack *s)
 	}
 }
 
+/* Caller holds pool_lock: a pool holding dirty stacks beyond the warm
+ * reserve, or NULL. */
+static struct stack_pool *pool_with_excess(void)
+{
+	for (int i = 0; i < NSIZES; i++)
+		if (pools[i].ndirty > KEEP_DIRTY)
+			return &pools[i];
+	return NULL;
+}
+
 /* A dirty stack beyond the pools' warm reserve, taken out to be cleaned. */
 static struct goro_stack *take_excess_dirty(void)
 {
-	struct goro_stack *s = NULL;
 	goro__spin_lock(&pool_lock);
-	for (int i = 0; i < NSIZES && !s; i++) {
-		struct stack_pool *p = &pools[i];
-		if (p->ndirty > KEEP_DIRTY) {
-			s = p->dirty;
-			p->dirty = s->next;
-			p->ndirty--;
-		}
-	}
+	struct stack_pool *p = pool_with_excess();
+	struct goro_stack *s = p ? pop_free(p) : NULL; /* dirty ones come first */
 	goro__spin_unlock(&pool_lock);
 	return s;
 }
 
 int64_t goro__stack_scavenge_due(void)
 {
-	bool pending = false;
 	goro__spin_lock(&pool_lock);
-	for (int i = 0; i < NSIZES && !pending; i++)
-		pending = pools[i].ndirty > KEEP_DIRTY;
+	bool pending = pool_with_excess() != NULL;
 	goro__spin_unlock(&pool_lock);
 	if (!pending)
 		return INT64_MAX;
