@@ -70,6 +70,7 @@ enum { GORO_HEAP_NONE = 0, GORO_HEAP_MARKED_BEFORE, GORO_HEAP_NEWLY_MARKED };
 struct goro_heap_cursor {
 	uintptr_t lo, hi; /* the span's blocks */
 	void *span;
+	unsigned state;   /* the span's (small or large) */
 };
 GORO_HIDDEN int goro__heap_find_mark(struct goro_heap_cursor *cur, const void *p,
                                      void **base, size_t *size);

@@ -212,6 +212,28 @@ static inline struct heap_span *heap_span_of_owned(uintptr_t p)
  * NULL.  Lock-free; exact for blocks the caller owns and while the world
  * is stopped.
  */
+/* Bytes covered by the blocks of a span in state st (0: it has none). */
+static inline uintptr_t heap_span_extent(const struct heap_span *s, unsigned st)
+{
+	if (st == SPAN_SMALL)
+		return (uintptr_t)s->nelems * s->elem_size;
+	if (st == SPAN_LARGE)
+		return HEAP_LOAD(&s->npages) << HEAP_PAGE_SHIFT;
+	return 0;
+}
+
+/* Whether the block at offset off (below the extent) of a span in state st
+ * is live; sets *idx. */
+static inline bool heap_block_live(const struct heap_span *s, unsigned st, uintptr_t off,
+                                   uint32_t *idx)
+{
+	uint32_t i = st == SPAN_SMALL ? heap_index(s, off) : 0;
+	if (HEAP_LOAD_ACQ(&s->blk[i]) == 0)
+		return false;
+	*idx = i;
+	return true;
+}
+
 static inline struct heap_span *heap_block_of(uintptr_t p, uint32_t *idx)
 {
 	struct heap_span *s = heap_span_of(p);
@@ -219,21 +241,8 @@ static inline struct heap_span *heap_block_of(uintptr_t p, uint32_t *idx)
 		return NULL;
 	unsigned st = HEAP_LOAD_ACQ(&s->state);
 	uintptr_t off = p - HEAP_LOAD(&s->base);
-	uint32_t i;
-	if (st == SPAN_SMALL) {
-		if (off >= (uintptr_t)s->nelems * s->elem_size)
-			return NULL;
-		i = heap_index(s, off);
-	} else if (st == SPAN_LARGE) {
-		if (off >= HEAP_LOAD(&s->npages) << HEAP_PAGE_SHIFT)
-			return NULL;
-		i = 0;
-	} else {
+	if (off >= heap_span_extent(s, st) || !heap_block_live(s, st, off, idx))
 		return NULL;
-	}
-	if (HEAP_LOAD_ACQ(&s->blk[i]) == 0)
-		return NULL;
-	*idx = i;
 	return s;
 }
 

@@ -67,16 +67,6 @@ bool goro__heap_mark(const void *base)
 	return !(old & bit);
 }
 
-/* The live block of s at offset off from its base, or false. */
-static bool block_in_span(const struct heap_span *s, uintptr_t off, uint32_t *idx)
-{
-	uint32_t i = s->cls ? heap_index(s, off) : 0;
-	if (HEAP_LOAD_ACQ(&s->blk[i]) == 0)
-		return false;
-	*idx = i;
-	return true;
-}
-
 int goro__heap_find_mark(struct goro_heap_cursor *cur, const void *p, void **base,
                          size_t *size)
 {
@@ -85,16 +75,16 @@ int goro__heap_find_mark(struct goro_heap_cursor *cur, const void *p, void **bas
 	uint32_t i;
 	if (a - cur->lo < cur->hi - cur->lo) {
 		s = cur->span;
-		if (!block_in_span(s, a - cur->lo, &i))
+		if (!heap_block_live(s, cur->state, a - cur->lo, &i))
 			return GORO_HEAP_NONE;
 	} else {
 		s = heap_block_of(a, &i);
 		if (!s)
 			return GORO_HEAP_NONE;
-		cur->lo = HEAP_LOAD(&s->base);
-		cur->hi = cur->lo + (s->cls ? (uintptr_t)s->nelems * s->elem_size
-		                            : HEAP_LOAD(&s->npages) << HEAP_PAGE_SHIFT);
 		cur->span = s;
+		cur->state = HEAP_LOAD_ACQ(&s->state);
+		cur->lo = HEAP_LOAD(&s->base);
+		cur->hi = cur->lo + heap_span_extent(s, cur->state);
 	}
 	*base = (void *)heap_block_base(s, i);
 	*size = heap_block_size(s);
