@@ -19,6 +19,7 @@
 #include <goro.h>
 
 #include "death.h"
+#include "resident.h"
 #include "waiting.h"
 #include "sched/sched.h" /* goro__getg, G_WAITING: overflow scenarios */
 
@@ -639,16 +640,6 @@ Test(goroutine, hundred_thousand_blocked_goroutines_then_released)
  * the numbers.
  */
 enum { DEEP_GOROUTINES = 20000, DEEP_BYTES = 24 * 1024 };
-
-static long resident_bytes(void)
-{
-	long size = 0, resident = 0;
-	FILE *f = fopen("/proc/self/statm", "r");
-	cr_assert_not_null(f);
-	cr_assert_eq(fscanf(f, "%ld %ld", &size, &resident), 2);
-	fclose(f);
-	return resident * sysconf(_SC_PAGESIZE);
-}
 
 static GORO_NOINLINE void use_stack_deeply(void)
 {

@@ -19,6 +19,7 @@
 #include <goro.h>
 
 #include "death.h"
+#include "resident.h"
 #include "scenarios.h"
 
 /* 2000-01-01 00:00:00 UTC, where every bubble's clock starts (Go's rule). */
@@ -1004,16 +1005,6 @@ Test(synctest_parallel, many_bubbles_from_several_goroutines)
 /* Released goroutines give their memory back                          */
 /* ------------------------------------------------------------------ */
 
-static long rss_bytes(void)
-{
-	long size = 0, resident = 0;
-	FILE *f = fopen("/proc/self/statm", "r");
-	cr_assert_not_null(f);
-	cr_assert_eq(fscanf(f, "%ld %ld", &size, &resident), 2);
-	fclose(f);
-	return resident * sysconf(_SC_PAGESIZE);
-}
-
 static void run_leaky_gathers(int n)
 {
 	for (int i = 0; i < n; i++) {
@@ -1044,9 +1035,9 @@ Test(synctest_memory, ten_thousand_leaky_bubbles_do_not_grow_memory)
 #endif
 	int goroutines = goro_num_goroutine();
 	run_leaky_gathers(500); /* warm up caches and free lists */
-	long before = rss_bytes();
+	long before = resident_bytes();
 	run_leaky_gathers(10000);
-	long growth = rss_bytes() - before;
+	long growth = resident_bytes() - before;
 	cr_assert_lt(growth, 8L << 20, "RSS grew by %ld KiB over 10,000 bubbles", growth >> 10);
 	cr_assert_eq(goro_num_goroutine(), goroutines, "released goroutines still counted");
 }
