@@ -249,6 +249,10 @@ static void debug_mark(uintptr_t at, uintptr_t v, const char *what)
 	}
 	int n = snprintf(buf, sizeof buf, "goro leak debug: %s %#lx reached from %#lx (%.*s)\n",
 	                 what, (unsigned long)v, (unsigned long)at, len, line);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof buf) /* truncated: snprintf returned the would-be length */
+		n = (int)sizeof buf - 1;
 	ssize_t r = write(2, buf, (size_t)n);
 	(void)r;
 }
