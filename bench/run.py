@@ -27,6 +27,11 @@ from typing import Optional
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MIN_GO = (1, 26)
+# The Go column's toolchain: Go 1.27.3 (the goroutineleak profile without
+# GOEXPERIMENT), fetched by the go command through GOTOOLCHAIN.  An explicit
+# GOTOOLCHAIN in the environment wins (GOTOOLCHAIN=local: the installed go,
+# which may be 1.26).
+GO_TOOLCHAIN = "go1.27.3"
 
 
 @dataclass(frozen=True)
@@ -125,11 +130,16 @@ def find_go():
     return go
 
 
-def go_version(go):
+def go_env():
+    """The environment every go command runs in (the toolchain choice)."""
+    return dict(os.environ, GOTOOLCHAIN=os.environ.get("GOTOOLCHAIN") or GO_TOOLCHAIN)
+
+
+def go_version(go, env=None):
     """(major, minor) of the go command, or None."""
     try:
         out = subprocess.run([go, "env", "GOVERSION"], capture_output=True,
-                             text=True, timeout=60).stdout
+                             text=True, timeout=300, env=env).stdout
     except (OSError, subprocess.TimeoutExpired):
         return None
     m = re.match(r"go(\d+)\.(\d+)", out.strip())
@@ -142,22 +152,30 @@ def build_go(bindir):
     go = find_go()
     if go is None:
         return None, ["go not found: Go column skipped"]
-    ver = go_version(go)
+    notes = []
+    env = go_env()
+    ver = go_version(go, env)
+    if ver is None and env["GOTOOLCHAIN"] != "local":
+        # The toolchain could not be fetched (offline): the installed go.
+        notes.append("GOTOOLCHAIN=%s unavailable: using the local go" % env["GOTOOLCHAIN"])
+        env["GOTOOLCHAIN"] = "local"
+        ver = go_version(go, env)
     if ver is None or ver < MIN_GO:
-        return None, ["go %s is older than go%d.%d: Go column skipped"
-                      % ("?" if ver is None else "%d.%d" % ver, *MIN_GO)]
+        return None, notes + ["go %s is older than go%d.%d: Go column skipped"
+                              % ("?" if ver is None else "%d.%d" % ver, *MIN_GO)]
+    notes.append("Go column: go%d.%d (GOTOOLCHAIN=%s)" % (ver + (env["GOTOOLCHAIN"],)))
     gomod = os.path.join(ROOT, "bench", "go")
-    env = dict(os.environ, GOTOOLCHAIN="local")
     builds = [
         ("gobench", [go, "build", "-buildvcs=false", "-o", None, "."], {}),
-        # The goroutineleak profile exists only with this experiment.
-        ("gobench-leakprof", [go, "build", "-buildvcs=false", "-o", None, "."],
-         {"GOEXPERIMENT": "goroutineleakprofile"}),
         # synctest.Test needs a *testing.T: a test binary.
         ("gobench-synctest", [go, "test", "-buildvcs=false", "-c", "-o", None,
                               "./synctestbench"], {}),
     ]
-    notes = []
+    if ver < (1, 27):
+        # Go 1.26 has the goroutineleak profile only with this experiment
+        # (Go 1.27 made it generally available: gobench has it).
+        builds.insert(1, ("gobench-leakprof", [go, "build", "-buildvcs=false", "-o", None, "."],
+                          {"GOEXPERIMENT": "goroutineleakprofile"}))
     for name, cmd, extra_env in builds:
         out = os.path.join(bindir, name)
         cmd = [out if a is None else a for a in cmd]

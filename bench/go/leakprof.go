@@ -1,11 +1,12 @@
-//go:build goexperiment.goroutineleakprofile
+//go:build go1.27 || goexperiment.goroutineleakprofile
 
 package main
 
 // Go counterparts of bench/bench_leakprof.c: the goroutineleak profile
-// (Go 1.26, GOEXPERIMENT=goroutineleakprofile). The runner builds this
-// variant as gobench-leakprof; a plain gobench delegates these rows to it
-// (leakprof_delegate.go).
+// (generally available since Go 1.27; Go 1.26 has it only with
+// GOEXPERIMENT=goroutineleakprofile, for which the runner builds the
+// gobench-leakprof variant and a plain Go 1.26 gobench delegates these rows
+// to it, leakprof_delegate.go).
 
 import (
 	"fmt"
@@ -109,7 +110,7 @@ func leakprofRow(name string, n, heapBytes int) func(harness.Opts) error {
 	return func(o harness.Opts) error {
 		prof := pprof.Lookup("goroutineleak")
 		if prof == nil {
-			return fmt.Errorf("no goroutineleak profile (build with GOEXPERIMENT=goroutineleakprofile)")
+			return fmt.Errorf("no goroutineleak profile (Go 1.26: build with GOEXPERIMENT=goroutineleakprofile)")
 		}
 		if o.Quick {
 			n, heapBytes = min(n, 2_000), min(heapBytes, 8<<20)

@@ -1,9 +1,9 @@
-//go:build !goexperiment.goroutineleakprofile
+//go:build !go1.27 && !goexperiment.goroutineleakprofile
 
 package main
 
-// Without GOEXPERIMENT=goroutineleakprofile there is no goroutineleak
-// profile: run the leakprof rows in the gobench-leakprof variant instead
+// Go 1.26 without GOEXPERIMENT=goroutineleakprofile has no goroutineleak
+// profile (Go 1.27 has it always): run the leakprof rows in the gobench-leakprof variant instead
 // (built by bench/run.py next to gobench, see leakprof.go).
 
 import "gorobench/internal/harness"

@@ -1,13 +1,14 @@
 #!/usr/bin/env python3
-"""Parity with Go: the article's programs run under Go 1.26's goroutineleak
-profile (examples/go, GOEXPERIMENT=goroutineleakprofile) and goro's C
-programs (build/examples) must agree on which functions leak, how many
-goroutines, and with which wait reasons.
+"""Parity with Go: the article's programs run under Go 1.27.3's goroutineleak
+profile (examples/go; GOTOOLCHAIN=go1.27.3 unless GOTOOLCHAIN is set; Go 1.26
+is still accepted and then runs with GOEXPERIMENT=goroutineleakprofile) and
+goro's C programs (build/examples) must agree on which functions leak, how
+many goroutines, and with which wait reasons.
 
 Function names are compared normalised: Go's `main.Gather.func1` and
 `main.(*Worker).run` against C's `gather_func1` and `worker_run` (package,
 pointer receivers, case and separators dropped).  Skips (exit 0, message)
-when no Go >= 1.26 is on PATH.
+when no Go >= 1.26 can be had.
 
     tests/parity/check_parity.py BUILD_DIR [SOURCE_DIR]
 """
@@ -30,15 +31,38 @@ RACY = {"canceled"}
 HEADER = re.compile(r"^goroutine \d+ \[(.+?) \(leaked\)")
 
 
-def go_version_ok():
-    go = shutil.which("go")
-    if not go:
-        return False, "go not on PATH"
-    out = subprocess.run([go, "version"], capture_output=True, text=True).stdout
+GO_TOOLCHAIN = "go1.27.3"
+
+
+def go_version(env):
+    """(major, minor) of `go version` in env, or None."""
+    try:
+        out = subprocess.run(["go", "version"], capture_output=True, text=True,
+                             env=env, timeout=300).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return None, ""
     m = re.search(r"go(\d+)\.(\d+)", out)
-    if not m or (int(m.group(1)), int(m.group(2))) < (1, 26):
-        return False, "needs Go >= 1.26, found: " + out.strip()
-    return True, ""
+    return ((int(m.group(1)), int(m.group(2))) if m else None), out.strip()
+
+
+def go_env():
+    """(environment for the go side, None) or (None, why not).  Go 1.27.3
+    through GOTOOLCHAIN unless the caller chose one; the installed go if
+    that toolchain cannot be fetched."""
+    if not shutil.which("go"):
+        return None, "go not on PATH"
+    env = dict(os.environ, GOFLAGS="-mod=mod",
+               GOTOOLCHAIN=os.environ.get("GOTOOLCHAIN") or GO_TOOLCHAIN)
+    ver, out = go_version(env)
+    if ver is None and env["GOTOOLCHAIN"] != "local":
+        env["GOTOOLCHAIN"] = "local"
+        ver, out = go_version(env)
+    if ver is None or ver < (1, 26):
+        return None, "needs Go >= 1.26, found: " + (out or "nothing")
+    if ver < (1, 27):
+        env["GOEXPERIMENT"] = "goroutineleakprofile"   # Go 1.26: experimental
+    print("parity: " + out)
+    return env, ""
 
 
 def norm(func):
@@ -71,12 +95,12 @@ def go_flags(args):
 def main():
     build = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build")
     src = os.path.abspath(sys.argv[2] if len(sys.argv) > 2 else ".")
-    ok, why = go_version_ok()
-    if not ok:
+    env, why = go_env()
+    if env is None:
         print("parity: skipped (%s)" % why)
         return 0
-    env = dict(os.environ, GOEXPERIMENT="goroutineleakprofile", GOFLAGS="-mod=mod")
-    gobin = os.path.join(build, "parity-go")
+    # One directory per toolchain: a binary built by another Go is not reused.
+    gobin = os.path.join(build, "parity-go", go_version(env)[1].split()[2])
     os.makedirs(gobin, exist_ok=True)
     failures = 0
     for name, args in CASES:

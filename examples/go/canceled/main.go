@@ -1,7 +1,7 @@
 // Command canceled is the article's "Cancel/Timeout" scenario: the parent
 // gives up when its context is canceled, and the child's send blocks forever.
 //
-//	GOEXPERIMENT=goroutineleakprofile go run ./canceled [-fixed]
+//	GOTOOLCHAIN=go1.27.3 go run ./canceled [-fixed]
 package main
 
 import (

@@ -1,7 +1,7 @@
 // Command double_send is the article's "Double Send" scenario: on error the
 // goroutine sends twice, and the second send blocks forever.
 //
-//	GOEXPERIMENT=goroutineleakprofile go run ./double_send [-fixed]
+//	GOTOOLCHAIN=go1.27.3 go run ./double_send [-fixed]
 package main
 
 import (

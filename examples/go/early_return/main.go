@@ -2,7 +2,7 @@
 // returns on an error before receiving its child's result, so the child's
 // send blocks forever.
 //
-//	GOEXPERIMENT=goroutineleakprofile go run ./early_return [-fixed]
+//	GOTOOLCHAIN=go1.27.3 go run ./early_return [-fixed]
 package main
 
 import (

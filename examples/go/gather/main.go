@@ -1,7 +1,7 @@
 // Command gather is the article's first scenario: Gather's goroutines leak
 // when the caller does not read every result from the unbuffered channel.
 //
-//	GOEXPERIMENT=goroutineleakprofile go run ./gather [-fixed]
+//	GOTOOLCHAIN=go1.27.3 go run ./gather [-fixed]
 package main
 
 import (

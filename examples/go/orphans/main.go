@@ -1,7 +1,7 @@
 // Command orphans is the article's "Orphans" scenario: a client breaks the
 // Worker's contract by never calling Stop, so the worker's goroutines leak.
 //
-//	GOEXPERIMENT=goroutineleakprofile go run ./orphans [-fixed]
+//	GOTOOLCHAIN=go1.27.3 go run ./orphans [-fixed]
 package main
 
 import (

@@ -2,7 +2,7 @@
 // workers ranging over a channel that is never closed leak once the items
 // run out.
 //
-//	GOEXPERIMENT=goroutineleakprofile go run ./range_over_chan [-fixed]
+//	GOTOOLCHAIN=go1.27.3 go run ./range_over_chan [-fixed]
 package main
 
 import (

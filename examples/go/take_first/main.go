@@ -2,7 +2,7 @@
 // takes the first result and every other child leaks on its send; with no
 // items the parent itself leaks on its receive.
 //
-//	GOEXPERIMENT=goroutineleakprofile go run ./take_first [-items N] [-fixed]
+//	GOTOOLCHAIN=go1.27.3 go run ./take_first [-items N] [-fixed]
 //
 // -items 0 passes a nil slice (the parent-leak case).
 package main

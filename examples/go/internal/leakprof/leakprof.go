@@ -1,8 +1,9 @@
 // Package leakprof holds the article's printLeaks helper, shared by the
 // example programs so that each main.go shows only its scenario.
 //
-// The goroutineleak profile exists only in binaries built with
-// GOEXPERIMENT=goroutineleakprofile (Go 1.26).
+// The goroutineleak profile is in every Go 1.27 binary (the comparison:
+// GOTOOLCHAIN=go1.27.3); Go 1.26 has it only with
+// GOEXPERIMENT=goroutineleakprofile.
 package leakprof
 
 import (
@@ -20,7 +21,7 @@ import (
 func PrintLeaks(f func()) {
 	prof := pprof.Lookup("goroutineleak")
 	if prof == nil {
-		fmt.Fprintln(os.Stderr, "no goroutineleak profile: run with GOEXPERIMENT=goroutineleakprofile")
+		fmt.Fprintln(os.Stderr, "no goroutineleak profile: use Go 1.27 (GOTOOLCHAIN=go1.27.3), or Go 1.26 with GOEXPERIMENT=goroutineleakprofile")
 		os.Exit(2)
 	}
 	defer func() {
