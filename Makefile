@@ -48,7 +48,15 @@ test-sanitize: test-asan test-tsan
 bench: build
 	@python3 bench/run.py
 
-demo: build
+# The demo's output only: deps and the build run quietly into
+# $(BUILD)/demo-build.log, which is printed only when they fail.
+demo:
+	@mkdir -p $(BUILD)
+	@{ sh scripts/deps.sh && \
+	   cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS) && \
+	   cmake --build $(BUILD) -j$(JOBS) --target example_demo; } \
+	   >$(BUILD)/demo-build.log 2>&1 || \
+	   { cat $(BUILD)/demo-build.log; echo "make demo: the build failed (log: $(BUILD)/demo-build.log)" >&2; exit 1; }
 	@sh scripts/demo.sh $(BUILD)
 
 install: build

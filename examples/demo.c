@@ -393,10 +393,12 @@ static const char racy_note[] =
 int main(void)
 {
 	color = isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
-	printf("%sGoroutine leaks, found four ways%s\n", BOLD, RESET);
-	printf("The scenarios of \"Detecting Goroutine Leaks in Go with synctest and pprof\",\n"
-	       "in C with goro: each runs once as the article's main does, then the same\n"
-	       "with the article's fix.\n");
+	printf("%sGoroutine leaks: %d scenarios, three tools%s\n", BOLD, NSCENARIOS, RESET);
+	printf("The scenarios of \"Detecting Goroutine Leaks in Go with synctest and pprof\"\n"
+	       "(its seven, Take first run with both of its inputs), in C with goro: each\n"
+	       "runs once as the article's main does, counted the way runtime.NumGoroutine\n"
+	       "counts, then checked by goleak, synctest and the goroutineleak profile;\n"
+	       "then the same with the article's fix.\n");
 
 	struct id_set seen = { 0 };
 	struct counts leaky[NSCENARIOS], fixed[NSCENARIOS];
