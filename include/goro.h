@@ -389,8 +389,9 @@ GORO_API void goro_free(void *p);
 /*
  * Writes the named profile: "goroutine" or "goroutineleak" (the latter runs
  * leak detection first).  debug=0: gzip'd pprof protobuf; debug=1: counts
- * per stack; debug=2: every goroutine's stack as in a Go panic.  Returns 0,
- * or -1 for an unknown name or debug level (errno EINVAL).
+ * per stack; debug=2: every goroutine's stack as in a Go panic (any
+ * debug > 2 is 2, as in Go's WriteTo).  Returns 0, or -1 for an unknown
+ * name or a negative debug level (errno EINVAL).
  */
 GORO_API int goro_profile_write(const char *name, FILE *out, int debug);
 /* Number of goroutines for a profile name (index pages), -1 if unknown. */

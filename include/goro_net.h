@@ -102,7 +102,8 @@ GORO_API int goro_fd_connect_ctx(int fd, const struct sockaddr *addr, socklen_t 
  */
 
 /* A listening TCP socket (non-blocking, SO_REUSEADDR), or -1 with errno
- * (EINVAL: a malformed address; EADDRNOTAVAIL: the name did not resolve). */
+ * (EINVAL: a malformed address or a numeric port outside 0..65535, Go's
+ * "invalid port"; EADDRNOTAVAIL: the name did not resolve). */
 GORO_API int goro_net_listen(const char *addr);
 /* A connected TCP socket (TCP_NODELAY), or -1 with errno. */
 GORO_API int goro_net_dial(const char *addr);

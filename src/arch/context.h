@@ -35,6 +35,20 @@ GORO_HIDDEN_ARCH void goro__ctx_regs(const void *sp, struct goro_regs *out);
 /* The stack pointer of the context a signal interrupted (the handler's
  * ucontext_t argument). */
 GORO_HIDDEN_ARCH uintptr_t goro__ucontext_sp(const void *uc);
+/* ... and its program counter. */
+GORO_HIDDEN_ARCH uintptr_t goro__ucontext_pc(const void *uc);
+
+/*
+ * Makes the interrupted context, when the signal handler returns, call
+ * fn() as if the faulting instruction had called it (Go's sigpanic
+ * injection): fn's return address is the faulting pc, so unwinding from fn
+ * shows the faulting frame.  When the fault was a jump to an unmapped
+ * address (pc == addr: a call through a NULL function pointer), the
+ * caller's return address is already at the stack pointer and is used.
+ * fn must never return.  Returns the interrupted pc.
+ */
+GORO_HIDDEN_ARCH uintptr_t goro__ucontext_inject_call(void *uc, uintptr_t fault_addr,
+                                                      void (*fn)(void));
 
 /* Size of the frame goro__ctx_switch leaves at a parked sp. */
 #define GORO_CTX_FRAME_SIZE 64

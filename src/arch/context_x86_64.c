@@ -14,6 +14,29 @@ uintptr_t goro__ucontext_sp(const void *uc)
 	return (uintptr_t)((const ucontext_t *)uc)->uc_mcontext.gregs[REG_RSP];
 }
 
+uintptr_t goro__ucontext_pc(const void *uc)
+{
+	return (uintptr_t)((const ucontext_t *)uc)->uc_mcontext.gregs[REG_RIP];
+}
+
+/* switch_x86_64.S: realigns the stack and calls the function in rbx. */
+extern void goro__inject_tramp(void) __attribute__((visibility("hidden")));
+
+uintptr_t goro__ucontext_inject_call(void *ucp, uintptr_t fault_addr, void (*fn)(void))
+{
+	greg_t *r = ((ucontext_t *)ucp)->uc_mcontext.gregs;
+	uintptr_t pc = (uintptr_t)r[REG_RIP];
+	if (pc != fault_addr) {
+		/* Push the faulting pc as a return address (into the red zone:
+		 * the interrupted code never resumes). */
+		r[REG_RSP] -= 8;
+		*(uintptr_t *)r[REG_RSP] = pc;
+	}
+	r[REG_RBX] = (greg_t)(uintptr_t)fn;
+	r[REG_RIP] = (greg_t)(uintptr_t)goro__inject_tramp;
+	return pc;
+}
+
 extern void goro__ctx_start(void) __attribute__((visibility("hidden")));
 
 enum { MXCSR_DEFAULT = 0x1f80, X87CW_DEFAULT = 0x037f };

@@ -72,4 +72,29 @@ goro__ctx_start:
 	.cfi_endproc
 	.size goro__ctx_start, .-goro__ctx_start
 
+/*
+ * Where goro__ucontext_inject_call resumes a faulting context: [rsp] holds
+ * the faulting pc as a return address (a frame the unwinder walks through
+ * back into the faulting function), rbx the function to call.  The stack
+ * pointer may be any multiple of 8: rbp keeps it (and is the CFA register)
+ * while the stack is realigned for the C call.  The function never returns.
+ */
+	.globl goro__inject_tramp
+	.hidden goro__inject_tramp
+	.type goro__inject_tramp, @function
+	.p2align 4
+	nop /* an unwinder looks up pc - 1 of its callers: keep it in here */
+goro__inject_tramp:
+	.cfi_startproc
+	pushq %rbp
+	.cfi_def_cfa_offset 16
+	.cfi_offset rbp, -16
+	movq %rsp, %rbp
+	.cfi_def_cfa_register rbp
+	andq $-16, %rsp
+	callq *%rbx
+	ud2
+	.cfi_endproc
+	.size goro__inject_tramp, .-goro__inject_tramp
+
 	.section .note.GNU-stack,"",@progbits

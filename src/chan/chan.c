@@ -60,10 +60,25 @@ GORO_API goro_chan *goro_chan_make(size_t elemsize, size_t cap)
 	return c;
 }
 
+/*
+ * A channel used after goro_chan_free (or freed twice): its lock word is
+ * the heap's free-list link by then, and locking it would spin forever.
+ * The heap's block table says whether c is still a live channel without
+ * reading the freed block.  (A block already reused for a new channel
+ * cannot be told apart: C has no GC.)
+ */
+static void check_live(struct goro_chan *c, const char *op)
+{
+	if (unlikely(goro__heap_kind(c) != GORO_HEAP_CHAN))
+		goro_panic("%s: channel %p is not a live channel (used after goro_chan_free, "
+		           "or freed twice)", op, (void *)c);
+}
+
 GORO_API void goro_chan_free(goro_chan *c)
 {
 	if (!c)
 		return;
+	check_live(c, "goro_chan_free");
 	goro__spin_lock(&c->lock);
 	bool busy = c->recvq.first || c->sendq.first;
 	goro__spin_unlock(&c->lock);
@@ -165,6 +180,7 @@ static int chan_send_checked(struct goro_chan *c, const void *elem, bool block, 
 			return GORO_WOULDBLOCK;
 		block_forever(WR_CHAN_SEND_NIL);
 	}
+	check_live(c, "send");
 	if (check)
 		goro__chan_check_bubble(c, "send");
 	goro__spin_lock(&c->lock);
@@ -222,6 +238,7 @@ static int chan_recv(struct goro_chan *c, void *elem, bool block)
 			return GORO_WOULDBLOCK;
 		block_forever(WR_CHAN_RECV_NIL);
 	}
+	check_live(c, "receive");
 	goro__chan_check_bubble(c, "receive");
 	goro__spin_lock(&c->lock);
 	if (c->closed && c->qcount == 0) {
@@ -298,6 +315,7 @@ GORO_API void goro_chan_close(goro_chan *c)
 {
 	if (!c)
 		goro_panic("close of nil channel");
+	check_live(c, "close");
 	goro__chan_check_bubble(c, "close");
 	goro__spin_lock(&c->lock);
 	if (c->closed) {

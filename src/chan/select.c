@@ -251,6 +251,12 @@ static int select_with(goro_case *cases, int n, bool block, int64_t deadline,
 	goro__ensure_init();
 	if (n < 0 || n > 65000)
 		goro_panic("goro_select: invalid number of cases %d", n);
+	/* Go's reflect.Select panics on a bad Dir; a C enum can hold anything.
+	 * (cases == NULL with n > 0 faults here: Go's nil dereference panic.) */
+	for (int i = 0; i < n; i++)
+		if (cases[i].dir != GORO_CASE_RECV && cases[i].dir != GORO_CASE_SEND)
+			goro_panic("goro_select: invalid direction %d in case %d (GORO_CASE_RECV or "
+			           "GORO_CASE_SEND)", cases[i].dir, i);
 	int total = n + (done ? 1 : 0);
 	uint16_t poll_small[SMALL], lock_small[SMALL];
 	struct goro_waiter w_small[SMALL];

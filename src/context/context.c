@@ -13,16 +13,28 @@
  * children under the lock, each retained, then cancels them unlocked.
  * Retaining may fail for a child whose last reference is being dropped
  * right now; that child is unlinking itself and needs no cancel.
+ *
+ * Misuse (a release too many, any use after the last release) must panic,
+ * not corrupt the heap: a released context is not freed at once but marked
+ * CTX_DEAD and parked in a quarantine ring of QUARANTINE records, freed
+ * only when pushed out.  Every entry point checks the context it is given
+ * (check_live): a dead record is still a live heap block (reading it reads
+ * no freed memory), and one that left the quarantine is no heap block at
+ * all (the heap's block table says so without touching it).  Only a stale
+ * pointer to a block reused after QUARANTINE later releases goes unseen.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "chan/chan.h"
 #include "heap/heap.h"
+#include "runtime/owned.h"
 #include "sched/sched.h"
+#include "sched/spinlock.h"
 #include "time/rtimer.h"
 
-enum ctx_kind { CTX_BACKGROUND, CTX_TODO, CTX_CANCEL, CTX_VALUE };
+enum ctx_kind { CTX_BACKGROUND, CTX_TODO, CTX_CANCEL, CTX_VALUE, CTX_DEAD };
+enum { QUARANTINE = 4096 };
 
 struct goro_ctx_afterfunc {
 	struct goro_ctx_afterfunc *next;
@@ -60,6 +72,37 @@ static bool is_static(goro_ctx *c)
 	return c == &background || c == &todo;
 }
 
+/* Released contexts waiting to be freed (oldest at `next` once full).
+ * Excluded from the leak detector's roots: they keep nothing alive. */
+static struct {
+	goro_spinlock lock;
+	size_t next;
+	goro_ctx *ring[QUARANTINE];
+} quarantine GORO_RT_STATE;
+
+/* c's last reference is gone: park it dead, free the oldest dead one. */
+static void bury(goro_ctx *c)
+{
+	memset(c, 0, sizeof *c);
+	c->kind = CTX_DEAD;
+	goro__spin_lock(&quarantine.lock);
+	goro_ctx *old = quarantine.ring[quarantine.next];
+	quarantine.ring[quarantine.next] = c;
+	quarantine.next = (quarantine.next + 1) % QUARANTINE;
+	goro__spin_unlock(&quarantine.lock);
+	if (old)
+		goro_free(old);
+}
+
+static void check_live(goro_ctx *c, const char *op)
+{
+	if (!c || is_static(c))
+		return;
+	if (goro__heap_kind(c) != GORO_HEAP_USER || c->kind == CTX_DEAD)
+		goro_panic("%s: context %p used after its last goro_ctx_release (released too "
+		           "many times?)", op, (void *)c);
+}
+
 GORO_API goro_ctx *goro_background(void)
 {
 	return &background;
@@ -72,6 +115,7 @@ GORO_API goro_ctx *goro_todo(void)
 
 GORO_API goro_ctx *goro_ctx_retain(goro_ctx *c)
 {
+	check_live(c, "goro_ctx_retain");
 	if (c && !is_static(c))
 		atomic_fetch_add(&c->refs, 1);
 	return c;
@@ -90,6 +134,7 @@ static goro_ctx *new_ctx(goro_ctx *parent, int kind)
 {
 	if (!parent)
 		goro_panic("cannot create context from nil parent");
+	check_live(parent, "goro_with_*: the parent");
 	goro_ctx *c = goro__heap_alloc_kind(sizeof *c, GORO_HEAP_USER, true);
 	if (!c)
 		goro_panic("goro: out of memory creating a context");
@@ -253,6 +298,7 @@ GORO_API void goro_cancel(goro_ctx *c)
 
 GORO_API void goro_cancel_cause(goro_ctx *c, int cause)
 {
+	check_live(c, "goro_cancel");
 	if (!c || c->kind != CTX_CANCEL)
 		goro_panic("goro_cancel: context is not cancelable");
 	cancel(c, GORO_CANCELED, cause, true);
@@ -262,6 +308,7 @@ GORO_API void goro_ctx_release(goro_ctx *c)
 {
 	if (!c || is_static(c))
 		return;
+	check_live(c, "goro_ctx_release");
 	long r = atomic_fetch_sub(&c->refs, 1);
 	if (r > 1)
 		return;
@@ -275,11 +322,12 @@ GORO_API void goro_ctx_release(goro_ctx *c)
 		goro_chan_free(c->done);
 	}
 	goro_ctx_release(c->parent);
-	goro_free(c);
+	bury(c);
 }
 
 GORO_API goro_chan *goro_ctx_done(goro_ctx *c)
 {
+	check_live(c, "goro_ctx_done");
 	while (c && c->kind == CTX_VALUE)
 		c = c->parent;
 	return c ? c->done : NULL;
@@ -287,6 +335,7 @@ GORO_API goro_chan *goro_ctx_done(goro_ctx *c)
 
 GORO_API int goro_ctx_err(goro_ctx *c)
 {
+	check_live(c, "goro_ctx_err");
 	c = cancel_ancestor(c);
 	if (!c)
 		return 0;
@@ -298,6 +347,7 @@ GORO_API int goro_ctx_err(goro_ctx *c)
 
 GORO_API int goro_ctx_cause(goro_ctx *c)
 {
+	check_live(c, "goro_ctx_cause");
 	c = cancel_ancestor(c);
 	if (!c)
 		return 0;
@@ -309,6 +359,7 @@ GORO_API int goro_ctx_cause(goro_ctx *c)
 
 GORO_API bool goro_ctx_deadline(goro_ctx *c, int64_t *deadline)
 {
+	check_live(c, "goro_ctx_deadline");
 	for (; c; c = c->parent) {
 		if (c->has_deadline) {
 			if (deadline)
@@ -321,6 +372,7 @@ GORO_API bool goro_ctx_deadline(goro_ctx *c, int64_t *deadline)
 
 GORO_API void *goro_ctx_value(goro_ctx *c, const void *key)
 {
+	check_live(c, "goro_ctx_value");
 	for (; c; c = c->parent)
 		if (c->kind == CTX_VALUE && c->key == key)
 			return c->val;
@@ -352,6 +404,7 @@ GORO_API goro_ctx_afterfunc *goro_ctx_after_func_(goro_ctx *ctx, goro_fn fn,
 	af->argsize = argsize;
 	if (argsize)
 		memcpy(af->arg, arg, argsize);
+	check_live(ctx, "goro_ctx_after_func");
 	goro_ctx *c = cancel_ancestor(ctx);
 	af->ctx = c;
 	if (!c)

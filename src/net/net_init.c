@@ -21,11 +21,16 @@
 #include "sched/sched.h"
 
 GORO_HIDDEN void goro__net_init(void);
+GORO_HIDDEN const char *goro__hostport_problem(const char *addr);
 
 static void *debug_env_main(void *arg)
 {
 	const char *addr = arg;
-	if (goro_debug_serve(addr) < 0)
+	const char *problem = goro__hostport_problem(addr);
+	if (problem) /* Go's words: "address :99999: invalid port" */
+		fprintf(stderr, "goro: GORO_DEBUG_ADDR=%s: cannot serve /debug/pprof: address %s: %s\n",
+		        addr, addr, problem);
+	else if (goro_debug_serve(addr) < 0)
 		fprintf(stderr, "goro: GORO_DEBUG_ADDR=%s: cannot serve /debug/pprof: %s\n", addr,
 		        strerror(errno));
 	return NULL;

@@ -171,8 +171,12 @@ static bool submit(struct job *j)
 	return true;
 }
 
+GORO_HIDDEN __attribute__((noreturn)) void goro__panic_nil(void);
+
 GORO_API void goro_offload(goro_fn fn, void *arg)
 {
+	if (!fn) /* it would fault on the helper thread, outside any goroutine */
+		goro__panic_nil();
 	struct goro_g *g = goro__getg();
 	if (g->foreign) { /* a plain thread: blocking it is what it asked for */
 		fn(arg);

@@ -47,6 +47,37 @@ static bool split_hostport(const char *addr, char *host, char *port)
 	return true;
 }
 
+/*
+ * Go's parsePort: a port that is a number must be 0..65535 ("invalid port"
+ * otherwise, never taken modulo 65536 by getaddrinfo); a signed number is
+ * invalid too.  A name ("http") is left to the resolver.
+ */
+static bool port_valid(const char *port)
+{
+	const char *p = port;
+	if (*p == '+' || *p == '-')
+		return !(p[1] >= '0' && p[1] <= '9');
+	unsigned long v = 0;
+	for (; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return true; /* a service name */
+		v = v * 10 + (unsigned long)(*p - '0');
+		if (v > 65535)
+			return false;
+	}
+	return true;
+}
+
+/* Why addr cannot be listened on or dialed, in Go's words, or NULL. */
+GORO_HIDDEN const char *goro__hostport_problem(const char *addr);
+const char *goro__hostport_problem(const char *addr)
+{
+	char host[HOST_MAX], port[PORT_MAX];
+	if (!addr || !split_hostport(addr, host, port))
+		return "missing port in address";
+	return port_valid(port) ? NULL : "invalid port";
+}
+
 struct resolve {
 	const char *host; /* NULL: the wildcard (passive) or loopback address */
 	const char *port;
@@ -73,7 +104,7 @@ static void set_gai_errno(int rc)
 static struct addrinfo *resolve(const char *addr, bool passive)
 {
 	char host[HOST_MAX], port[PORT_MAX];
-	if (!addr || !split_hostport(addr, host, port)) {
+	if (!addr || !split_hostport(addr, host, port) || !port_valid(port)) {
 		errno = EINVAL;
 		return NULL;
 	}

@@ -169,7 +169,7 @@ void goro__place_new(struct goro_g *g)
 
 static void *copy_args(struct goro_g *g, const void *arg, size_t argsize)
 {
-	if (!argsize)
+	if (!argsize || !arg) /* goro_go(fn, NULL): fn gets NULL, as goro_go0 */
 		return NULL;
 	size_t room = (size_t)(g->stack_hi - g->stack_lo);
 	size_t need = (argsize + 15) & ~(size_t)15;
@@ -324,8 +324,11 @@ GORO_API int64_t goro_go_(goro_fn fn, const void *arg, size_t argsize)
 GORO_API int64_t goro_go_opts(goro_fn fn, const void *arg, size_t argsize,
                               const goro_go_options *opts)
 {
-	return goro__spawn(fn, arg, argsize, opts ? opts->stack_size : 0,
-	                   __builtin_return_address(0));
+	size_t size = opts ? opts->stack_size : 0;
+	if (size > GORO_MAX_STACK_SIZE)
+		goro_panic("goro_go_opts: stack_size %zu is larger than the maximum of %zu bytes "
+		           "(1 GiB, Go's limit)", size, (size_t)GORO_MAX_STACK_SIZE);
+	return goro__spawn(fn, arg, argsize, size, __builtin_return_address(0));
 }
 
 GORO_API int64_t goro_id(void)

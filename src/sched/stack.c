@@ -42,6 +42,7 @@ enum {
 	KEEP_DIRTY = 4096,
 	CLEAN_PACE = 16,
 	SLAB_STACKS = 256,
+	SLAB_BYTES = 64 << 20,
 	NSIZES = 8, /* distinct stack sizes with a pool */
 };
 
@@ -71,18 +72,23 @@ static size_t round_up(size_t n, size_t a)
 	return (n + a - 1) / a * a;
 }
 
-/* GORO_STACK_SIZE accepts bytes with an optional K/M suffix. */
+/* GORO_STACK_SIZE accepts bytes with an optional K/M suffix, up to
+ * GORO_MAX_STACK_SIZE; 0 for anything else. */
 static size_t parse_size(const char *s)
 {
 	char *end;
+	errno = 0;
 	unsigned long long v = strtoull(s, &end, 10);
-	if (end == s)
+	if (end == s || errno || *s == '-')
 		return 0;
+	unsigned shift = 0;
 	if (*end == 'k' || *end == 'K')
-		v <<= 10;
+		shift = 10, end++;
 	else if (*end == 'm' || *end == 'M')
-		v <<= 20;
-	return (size_t)v;
+		shift = 20, end++;
+	if (*end != '\0' || v > (GORO_MAX_STACK_SIZE >> shift))
+		return 0;
+	return (size_t)v << shift;
 }
 
 void goro__stack_init(void)
@@ -92,6 +98,10 @@ void goro__stack_init(void)
 	const char *env = getenv("GORO_STACK_SIZE");
 	if (env && parse_size(env))
 		default_size = parse_size(env);
+	else if (env && *env)
+		fprintf(stderr, "goro: GORO_STACK_SIZE=%s: not a size of at most 1G (bytes, or "
+		                "with a K or M suffix); using the default %zuK\n",
+		        env, default_size >> 10);
 	if (default_size < MIN_STACK_SIZE)
 		default_size = MIN_STACK_SIZE;
 	default_size = round_up(default_size, page_size);
@@ -144,17 +154,27 @@ static char *map_region(size_t bytes)
 	return p == MAP_FAILED ? NULL : p;
 }
 
+/* Stacks per slab: SLAB_STACKS, fewer for big stacks so that a slab stays
+ * near SLAB_BYTES of address space (a 1 GiB stack is a slab of one, not a
+ * 256 GiB reservation). */
+static size_t slab_stacks(size_t size)
+{
+	size_t n = SLAB_BYTES / size;
+	return n < 1 ? 1 : n > SLAB_STACKS ? SLAB_STACKS : n;
+}
+
 /* Caller holds pool_lock. */
 static struct goro_stack *carve(struct stack_pool *p)
 {
 	if (p->slab_next == p->slab_end) {
-		char *slab = map_region(p->size * SLAB_STACKS);
+		size_t n = slab_stacks(p->size);
+		char *slab = map_region(p->size * n);
 		if (!slab)
 			return NULL;
-		goro__owned_add(slab, p->size * SLAB_STACKS, OWNED_STACK_SLAB, p->size);
+		goro__owned_add(slab, p->size * n, OWNED_STACK_SLAB, p->size);
 		p->slab_next = slab;
-		p->slab_end = slab + p->size * SLAB_STACKS;
-		p->slab_guarded = goro__guard_slab(slab, p->size, SLAB_STACKS);
+		p->slab_end = slab + p->size * n;
+		p->slab_guarded = goro__guard_slab(slab, p->size, (int)n);
 	}
 	char *base = p->slab_next;
 	p->slab_next += p->size;

@@ -99,4 +99,8 @@ GORO_HIDDEN bool goro__stack_is_guard_addr(const struct goro_g *g, const void *a
 
 /* Counts for the README's promises and the tests. */
 
+/* The largest stack goro_go_opts and GORO_STACK_SIZE accept (Go's
+ * maximum goroutine stack on 64-bit). */
+#define GORO_MAX_STACK_SIZE ((size_t)1 << 30)
+
 #endif /* GORO_STACK_H */

@@ -75,6 +75,11 @@ static int wg_wait(goro_waitgroup *wg, int64_t deadline, goro_chan *done)
 	int rc = goro__sema_wait(r, &w, WR_WAITGROUP, deadline, done, durable);
 	if (rc != GORO_OK)
 		__atomic_sub_fetch(&wg->state, 1, __ATOMIC_ACQ_REL); /* we left uncounted */
+	else if (counter_of(__atomic_load_n(&wg->state, __ATOMIC_ACQUIRE)) != 0)
+		/* Released at zero, and already counting again before this Wait
+		 * returned (Go's check after its semacquire; the counter only:
+		 * a timed-out waiter may not have uncounted itself yet). */
+		goro_panic("sync: WaitGroup is reused before previous Wait has returned");
 	return rc;
 }
 

@@ -64,8 +64,19 @@ static void arm(struct goro_timer *t, goro_duration d)
 	goro__rtimer_start(&t->rt, h, goro__timerheap_now(h) + (d > 0 ? d : 0));
 }
 
+/* A timer used after goro_timer_free (or freed twice), told by the heap's
+ * block table without reading the freed block (see chan.c's check_live). */
+static void check_live(struct goro_timer *t, const char *what)
+{
+	/* NULL: the dereference below is Go's nil pointer panic. */
+	if (unlikely(t && goro__heap_kind(t) == GORO_HEAP_KIND_NONE))
+		goro_panic("goro_timer_%s: timer %p is not a live timer (used after "
+		           "goro_timer_free, or freed twice)", what, (void *)t);
+}
+
 static void check_bubble(struct goro_timer *t, const char *what)
 {
+	check_live(t, what);
 	if (t->bubble && t->bubble != goro__getg()->bubble)
 		goro__throw("%s of synctest timer from outside bubble", what);
 }
@@ -102,6 +113,7 @@ GORO_API void goro_timer_free(goro_timer *t)
 {
 	if (!t)
 		return;
+	check_live(t, "free");
 	goro__rtimer_stop(&t->rt);
 	if (t->c)
 		goro_chan_free(t->c);
