@@ -40,6 +40,13 @@ extern "C" {
 #endif
 
 #define GORO_API __attribute__((visibility("default")))
+/* A function that never returns: C11's _Noreturn, the standard attribute
+ * in C++ (and C23).  It leads the declaration: [[...]] must. */
+#if defined(__cplusplus) || (defined(__STDC_VERSION__) && __STDC_VERSION__ >= 202311L)
+#define GORO_NORETURN [[noreturn]]
+#else
+#define GORO_NORETURN _Noreturn
+#endif
 
 #define GORO_VERSION_MAJOR 0
 #define GORO_VERSION_MINOR 1
@@ -93,7 +100,9 @@ typedef void (*goro_fn)(void *arg);
  * goro_go0(fn) starts fn(NULL).  The argument object may take up to a
  * quarter of the stack (16 KiB by default); larger ones panic.
  */
+#ifndef __cplusplus /* C++: the templates at the end of this file */
 #define goro_go(fn, ...) goro_go_((fn), (__VA_ARGS__), sizeof *(__VA_ARGS__))
+#endif
 #define goro_go0(fn) goro_go_((fn), NULL, 0)
 GORO_API int64_t goro_go_(goro_fn fn, const void *arg, size_t argsize);
 
@@ -107,11 +116,11 @@ GORO_API int64_t goro_go_opts(goro_fn fn, const void *arg, size_t argsize,
 GORO_API int64_t goro_id(void);            /* current goroutine's id */
 GORO_API int goro_num_goroutine(void);     /* runtime.NumGoroutine() */
 GORO_API void goro_yield(void);            /* runtime.Gosched() */
-GORO_API _Noreturn void goro_exit(void);   /* runtime.Goexit() */
+GORO_NORETURN GORO_API void goro_exit(void);   /* runtime.Goexit() */
 GORO_API int goro_maxprocs(void);          /* number of worker threads */
 
 /* Go's panic: prints "panic: <msg>" and the stack, then aborts. */
-GORO_API _Noreturn void goro_panic(const char *fmt, ...)
+GORO_NORETURN GORO_API void goro_panic(const char *fmt, ...)
 	__attribute__((format(printf, 1, 2)));
 
 /* ------------------------------------------------------------------ */
@@ -139,11 +148,13 @@ GORO_API int goro_chan_trysend(goro_chan *c, const void *elem);
 GORO_API int goro_chan_tryrecv(goro_chan *c, void *elem);
 
 /* Typed helpers: goro_send(ch, 42) checks the element size. */
+#ifndef __cplusplus
 #define goro_send(c, v)                                                   \
 	__extension__({                                                   \
 		__typeof__(v) goro_send_tmp_ = (v);                       \
 		goro_chan_send_sized_((c), &goro_send_tmp_, sizeof goro_send_tmp_); \
 	})
+#endif
 GORO_API void goro_chan_send_sized_(goro_chan *c, const void *elem, size_t n);
 
 /* for v := range ch:   goro_range(ch, v) { ... }   (v an lvalue) */
@@ -162,8 +173,10 @@ typedef struct goro_case {
 	bool ok;         /* receive: Go's ok, set when this case is chosen */
 } goro_case;
 
+#ifndef __cplusplus
 #define GORO_RECV(c, p) ((goro_case){ .chan = (c), .dir = GORO_CASE_RECV, .elem = (p) })
 #define GORO_SEND(c, p) ((goro_case){ .chan = (c), .dir = GORO_CASE_SEND, .elem = (void *)(p) })
+#endif
 
 enum {
 	GORO_SELECT_DEFAULT = -1,  /* no case ready and has_default */
@@ -228,8 +241,10 @@ GORO_API void *goro_ctx_value(goro_ctx *ctx, const void *key);
  * returned record stays valid (it is never freed: stop may be called at
  * any time, as Go allows). */
 typedef struct goro_ctx_afterfunc goro_ctx_afterfunc;
+#ifndef __cplusplus
 #define goro_ctx_after_func(ctx, fn, ...) \
 	goro_ctx_after_func_((ctx), (fn), (__VA_ARGS__), sizeof *(__VA_ARGS__))
+#endif
 GORO_API goro_ctx_afterfunc *goro_ctx_after_func_(goro_ctx *ctx, goro_fn fn,
                                                   const void *arg, size_t argsize);
 GORO_API bool goro_ctx_after_func_stop(goro_ctx_afterfunc *af);
@@ -303,8 +318,10 @@ GORO_API void goro_waitgroup_wait(goro_waitgroup *wg);
 GORO_API int goro_waitgroup_wait_until(goro_waitgroup *wg, int64_t deadline);
 GORO_API int goro_waitgroup_wait_ctx(goro_waitgroup *wg, goro_ctx *ctx);
 /* Go 1.25's wg.Go(f): Add(1), start fn(copy of args), Done when it returns. */
+#ifndef __cplusplus
 #define goro_waitgroup_go(wg, fn, ...) \
 	goro_waitgroup_go_((wg), (fn), (__VA_ARGS__), sizeof *(__VA_ARGS__))
+#endif
 GORO_API int64_t goro_waitgroup_go_(goro_waitgroup *wg, goro_fn fn,
                                     const void *arg, size_t argsize);
 
@@ -353,8 +370,10 @@ GORO_API void goro_timer_free(goro_timer *t);
 GORO_API goro_chan *goro_after(goro_duration d);
 
 /* time.AfterFunc: runs fn(copy of args) in its own goroutine after d. */
+#ifndef __cplusplus
 #define goro_after_func(d, fn, ...) \
 	goro_after_func_((d), (fn), (__VA_ARGS__), sizeof *(__VA_ARGS__))
+#endif
 GORO_API goro_timer *goro_after_func_(goro_duration d, goro_fn fn,
                                       const void *arg, size_t argsize);
 
@@ -465,8 +484,10 @@ typedef struct goro_bubble_result {
  * On a deadlock the bubble's blocked goroutines are released: their stacks
  * are freed and none of their code runs again.  res may be NULL.
  */
+#ifndef __cplusplus
 #define goro_synctest_run(res, fn, ...) \
 	goro_synctest_run_((fn), (__VA_ARGS__), sizeof *(__VA_ARGS__), (res))
+#endif
 GORO_API int goro_synctest_run_(goro_fn fn, const void *arg, size_t argsize,
                                 goro_bubble_result *res);
 GORO_API void goro_bubble_result_free(goro_bubble_result *res);
@@ -492,7 +513,7 @@ GORO_API void goro_bubble_result_free(goro_bubble_result *res);
 		goro_bubble_result_free(&goro_res_);                         \
 	} while (0)
 /* Prints the report with the test's location and exits with status 1. */
-GORO_API _Noreturn void goro_synctest_fail_(goro_bubble_result *res, const char *file,
+GORO_NORETURN GORO_API void goro_synctest_fail_(goro_bubble_result *res, const char *file,
                                             int line);
 /* synctest.Wait. */
 GORO_API void goro_synctest_wait(void);
@@ -536,5 +557,10 @@ GORO_API int64_t goro_leakprof_pause_ns(void);
 
 /* Goroutine-aware I/O, offloading blocking calls, the debug endpoint. */
 #include "goro_net.h"
+
+/* C++ forms of the argument-copying macros, and lambdas. */
+#ifdef __cplusplus
+#include "goro_cxx.h"
+#endif
 
 #endif /* GORO_H */

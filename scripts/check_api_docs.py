@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """check_api_docs.py — fails when docs/api.md leaves out part of the public API.
 
-The public API is what include/goro.h and include/goro_net.h declare:
+The public API is what include/goro.h, include/goro_net.h and
+include/goro_cxx.h declare:
 
   functions   every GORO_API declaration (goro_go_, goro_chan_make, ...)
   macros      every #define except the include guards (goro_go, GORO_SECOND, ...)
@@ -26,7 +27,7 @@ import os
 import re
 import sys
 
-HEADERS = ("include/goro.h", "include/goro_net.h")
+HEADERS = ("include/goro.h", "include/goro_net.h", "include/goro_cxx.h")
 DOC = "docs/api.md"
 
 IDENT = r"[A-Za-z_][A-Za-z0-9_]*"

@@ -16,7 +16,6 @@
 
 #define GORO_HIDDEN __attribute__((visibility("hidden")))
 #define GORO_NOINLINE __attribute__((noinline))
-#define GORO_NORETURN __attribute__((noreturn))
 #define likely(x) __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
 

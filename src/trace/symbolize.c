@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "trace/demangle.h"
 #include "trace/dwfl_session.h"
 #include "trace/pccache.h"
 #include "trace/intern.h"
@@ -65,7 +66,8 @@ static bool is_internal_name(const char *func)
 		"start_thread",
 	};
 
-	if (has_prefix(func, "goro_") || has_prefix(func, "__libc_start_main"))
+	if (has_prefix(func, "goro_") || has_prefix(func, "goro::") ||
+	    has_prefix(func, "__libc_start_main"))
 		return true;
 	for (size_t i = 0; i < sizeof exact / sizeof exact[0]; i++)
 		if (strcmp(func, exact[i]) == 0)
@@ -94,35 +96,98 @@ static const char *intern_or(const char *s, const char *fallback)
 /*
  * The name a C programmer wrote: "memcpy@@GLIBC_2.14" loses its symbol
  * version, "worker.constprop.0" / ".isra.0" / ".part.0" / ".cold" their
- * compiler-clone suffix (no C identifier contains '.' or '@').  goleak's
+ * compiler-clone suffix (no C identifier contains '.' or '@'), and a C++
+ * name is demangled to its qualified name (demangle.h).  goleak's
  * IgnoreTopFunction("worker") must match whatever the optimiser did.
  */
 static const char *intern_func(const char *name)
 {
 	size_t n = strcspn(name, "@.");
-	const char *p = goro__intern_n(name, n > 0 ? n : strlen(name));
+	if (n == 0)
+		n = strlen(name);
+	char *readable = goro__demangle(name, n); /* C++: "app::worker" */
+	const char *p = readable ? goro__intern(readable) : goro__intern_n(name, n);
+	free(readable);
 	return p ? p : "?";
 }
 
-/*
- * libdw finds a pc's compilation unit through .debug_aranges, which clang
- * does not emit: then scan the module's units for the one covering pc.
- */
+/* The compilation unit covering pc: through .debug_aranges, or (clang
+ * emits none) by scanning the module's units. */
+static Dwarf_Die *cu_of(Dwfl_Module *mod, uintptr_t pc, Dwarf_Addr *bias)
+{
+	Dwarf_Die *cu = dwfl_module_addrdie(mod, pc, bias);
+
+	if (cu != NULL && dwarf_haspc(cu, pc - *bias) > 0)
+		return cu;
+	cu = NULL;
+	while ((cu = dwfl_module_nextcu(mod, cu, bias)) != NULL)
+		if (dwarf_haspc(cu, pc - *bias) > 0)
+			return cu;
+	return NULL;
+}
+
+/* pc's line found through its unit (for clang's modules, see cu_of). */
 static Dwarf_Line *line_by_scan(Dwfl_Module *mod, uintptr_t pc,
                                 const char **comp_dir)
 {
 	Dwarf_Addr bias;
-	Dwarf_Die *cu = NULL;
+	Dwarf_Die *cu = cu_of(mod, pc, &bias);
+	Dwarf_Attribute attr;
 
-	while ((cu = dwfl_module_nextcu(mod, cu, &bias)) != NULL) {
-		if (dwarf_haspc(cu, pc - bias) <= 0)
-			continue;
+	if (cu == NULL)
+		return NULL;
+	*comp_dir = dwarf_formstring(dwarf_attr(cu, DW_AT_comp_dir, &attr));
+	return dwarf_getsrc_die(cu, pc - bias);
+}
+
+/* Whether file is one of goro's public headers (their inline wrappers are
+ * goro's code, not the caller's). */
+static bool is_goro_header(const char *file)
+{
+	static const char *const headers[] = { "goro.h", "goro_cxx.h", "goro_net.h" };
+	const char *base = strrchr(file, '/');
+
+	base = base ? base + 1 : file;
+	for (size_t i = 0; i < sizeof headers / sizeof headers[0]; i++)
+		if (strcmp(base, headers[i]) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * pc is in code inlined from a goro header (goro_cxx.h's always_inline
+ * wrappers, which make the goro_go_ call): the line is the call site of
+ * the outermost such inlined subroutine, in the user's file.  False when
+ * DWARF has no inlining records for pc.
+ */
+static bool inlined_call_site(Dwfl_Module *mod, uintptr_t pc, const char **file,
+                              int *lineno)
+{
+	Dwarf_Addr bias;
+	Dwarf_Die *cu = cu_of(mod, pc, &bias), *scopes = NULL;
+	Dwarf_Files *files;
+	size_t nfiles;
+	bool found = false;
+
+	if (cu == NULL || dwarf_getsrcfiles(cu, &files, &nfiles) != 0)
+		return false;
+	int n = dwarf_getscopes(cu, pc - bias, &scopes);
+	for (int i = 0; i < n && !found; i++) {
 		Dwarf_Attribute attr;
-		*comp_dir = dwarf_formstring(dwarf_attr(cu, DW_AT_comp_dir,
-		                                        &attr));
-		return dwarf_getsrc_die(cu, pc - bias);
+		Dwarf_Word fileidx, line;
+		if (dwarf_tag(&scopes[i]) != DW_TAG_inlined_subroutine ||
+		    dwarf_formudata(dwarf_attr(&scopes[i], DW_AT_call_file, &attr), &fileidx) != 0 ||
+		    dwarf_formudata(dwarf_attr(&scopes[i], DW_AT_call_line, &attr), &line) != 0)
+			continue;
+		const char *f = dwarf_filesrc(files, fileidx, NULL, NULL);
+		if (f != NULL && !is_goro_header(f)) {
+			*file = f;
+			*lineno = (int)line;
+			found = true;
+		}
 	}
-	return NULL;
+	free(scopes);
+	return found;
 }
 
 /* The file:line of pc, with the file made absolute (see srcpath.h). */
@@ -144,6 +209,10 @@ static void lookup_line(Dwfl_Module *mod, uintptr_t pc, struct goro_sym *s)
 	}
 	if (file == NULL)
 		return;
+	/* Code of a goro header: the user's line it was inlined at, or (an
+	 * out-of-line copy, as at -O0) goro's own frame, hidden. */
+	if (is_goro_header(file) && !inlined_call_site(mod, pc, &file, &lineno))
+		s->internal = true;
 	char *path = goro__source_path(file, comp_dir);
 	s->file = intern_or(path ? path : file, "?");
 	s->line = lineno;
@@ -212,7 +281,7 @@ static bool lookup(uintptr_t pc, struct goro_sym *s)
 	s->func = intern_func(name);
 	s->entry = pc - off;
 	lookup_line(mod, pc, s);
-	s->internal = is_internal_name(s->func) ||
+	s->internal = s->internal || is_internal_name(s->func) ||
 	              is_goro_source(mod, s->entry);
 	return true;
 }
