@@ -345,6 +345,99 @@ typedef struct goro_once {
 
 GORO_API void goro_once_do(goro_once *o, goro_fn fn, void *arg);
 
+/* ---- sync: OnceFunc, OnceValue(s), Pool, Map ---------------------- */
+
+/*
+ * sync.OnceFunc / OnceValue / OnceValues: fn runs once, on the first call;
+ * every call returns what that one returned.  Embeddable, no allocation:
+ *
+ *     static goro_once_value config = GORO_ONCE_VALUE(load_config, "app.toml");
+ *     struct config *c = goro_once_value_get(&config);
+ *
+ * After the first call the wrapper forgets fn and arg (Go drops f).
+ * OnceValues' second result is an int error code (Go's (T, error)).
+ */
+typedef struct goro_once_func {
+	goro_fn fn;
+	void *arg;
+	goro_once once_;
+} goro_once_func;
+typedef struct goro_once_value {
+	void *(*fn)(void *arg);
+	void *arg;
+	void *value_;
+	goro_once once_;
+} goro_once_value;
+typedef struct goro_once_values {
+	void *(*fn)(void *arg, int *err);
+	void *arg;
+	void *value_;
+	int err_;
+	goro_once once_;
+} goro_once_values;
+#define GORO_ONCE_FUNC(f, a) ((goro_once_func){ .fn = (f), .arg = (a) })
+#define GORO_ONCE_VALUE(f, a) ((goro_once_value){ .fn = (f), .arg = (a) })
+#define GORO_ONCE_VALUES(f, a) ((goro_once_values){ .fn = (f), .arg = (a) })
+GORO_API void goro_once_func_call(goro_once_func *f);
+GORO_API void *goro_once_value_get(goro_once_value *v);
+GORO_API void *goro_once_values_get(goro_once_values *v, int *err);
+
+/*
+ * sync.Pool: a per-worker cache of interchangeable objects.  Zero is an
+ * empty pool; new_fn (Go's New) makes an object when the pool is empty
+ * (without it, get returns NULL).  Put(NULL) does nothing.  Unlike Go's,
+ * a goro_pool never drops objects on its own (no collector would free
+ * them): goro_pool_destroy hands every cached object to release (may be
+ * NULL) and empties the pool; it must not race with get or put.
+ */
+typedef struct goro_pool {
+	void *(*new_fn)(void *arg);
+	void *new_arg;
+	void *locals_;
+} goro_pool;
+GORO_API void *goro_pool_get(goro_pool *p);
+GORO_API void goro_pool_put(goro_pool *p, void *x);
+GORO_API void goro_pool_destroy(goro_pool *p, void (*release)(void *x));
+
+/*
+ * sync.Map: a concurrent map of void * keys to void * values, built for
+ * read-mostly use (Go's read-only + dirty maps: loads of existing keys
+ * take no lock).  Keys compare by address unless hash and equal are set
+ * (goro_map_hash_string / goro_map_equal_string for C strings).  Keys and
+ * values are the caller's: the map stores the pointers.  NULL is a valid
+ * value.  Zero (or the two functions set) is an empty map; goro_map_destroy
+ * frees its storage (no call may race with it).
+ */
+typedef struct goro_map {
+	uint64_t (*hash)(const void *key);
+	bool (*equal)(const void *a, const void *b);
+	void *impl_;
+} goro_map;
+GORO_API uint64_t goro_map_hash_string(const void *key);
+GORO_API bool goro_map_equal_string(const void *a, const void *b);
+/* Load: true and *value (may be NULL) if key is present. */
+GORO_API bool goro_map_load(goro_map *m, const void *key, void **value);
+GORO_API void goro_map_store(goro_map *m, const void *key, void *value);
+/* LoadOrStore: true (loaded) and *actual = the existing value, else stores
+ * value and *actual = value. */
+GORO_API bool goro_map_load_or_store(goro_map *m, const void *key, void *value,
+                                     void **actual);
+GORO_API bool goro_map_load_and_delete(goro_map *m, const void *key, void **value);
+GORO_API void goro_map_delete(goro_map *m, const void *key);
+/* Swap: stores value; true and *previous if the key was present. */
+GORO_API bool goro_map_swap(goro_map *m, const void *key, void *value, void **previous);
+/* CompareAndSwap / CompareAndDelete: values compare as pointers. */
+GORO_API bool goro_map_compare_and_swap(goro_map *m, const void *key, void *old,
+                                        void *new_value);
+GORO_API bool goro_map_compare_and_delete(goro_map *m, const void *key, void *old);
+/* Range: calls fn for each key until it returns false (Go's rules: no
+ * snapshot; fn may call any map function). */
+GORO_API void goro_map_range(goro_map *m, bool (*fn)(const void *key, void *value, void *arg),
+                             void *arg);
+GORO_API void goro_map_clear(goro_map *m);
+GORO_API void goro_map_destroy(goro_map *m);
+/* ---- end of sync additions ---------------------------------------- */
+
 /* ------------------------------------------------------------------ */
 /* time                                                                */
 /* ------------------------------------------------------------------ */
