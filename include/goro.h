@@ -236,6 +236,16 @@ GORO_API int goro_ctx_cause(goro_ctx *ctx);
 GORO_API bool goro_ctx_deadline(goro_ctx *ctx, int64_t *deadline);
 GORO_API void *goro_ctx_value(goro_ctx *ctx, const void *key);
 
+/* ---- context additions (issue 13) -------------------------------- */
+/* context.WithoutCancel: a context with parent's values that is never
+ * canceled and has no deadline (Done NULL, Err 0), whatever parent does. */
+GORO_API goro_ctx *goro_without_cancel(goro_ctx *parent);
+/* context.WithDeadlineCause / WithTimeoutCause: when the deadline passes,
+ * Err is GORO_DEADLINE_EXCEEDED and Cause is cause (nonzero; 0 means none). */
+GORO_API goro_ctx *goro_with_deadline_cause(goro_ctx *parent, int64_t deadline, int cause);
+GORO_API goro_ctx *goro_with_timeout_cause(goro_ctx *parent, goro_duration d, int cause);
+/* ---- end of context additions ------------------------------------ */
+
 /* context.AfterFunc: runs fn(copy of arg) in its own goroutine once ctx
  * is done.  goro_ctx_after_func_stop reports whether it stopped it.  The
  * returned record stays valid (it is never freed: stop may be called at
@@ -478,6 +488,13 @@ GORO_API void goro_ticker_stop(goro_ticker *t);
 GORO_API void goro_ticker_reset(goro_ticker *t, goro_duration d);
 GORO_API void goro_ticker_free(goro_ticker *t);
 
+/* ---- time.Tick (issue 13) ---------------------------------------- */
+/* time.Tick: goro_ticker_new(d)'s channel, or NULL (Go's nil channel) when
+ * d <= 0.  The ticker is never freed (no collector): for tickers a program
+ * keeps forever; elsewhere use goro_ticker_new and goro_ticker_free. */
+GORO_API goro_chan *goro_tick(goro_duration d);
+/* ---- end of time.Tick -------------------------------------------- */
+
 
 /* ------------------------------------------------------------------ */
 /* Tracked heap                                                        */
@@ -614,6 +631,15 @@ GORO_API void goro_synctest_wait(void);
 GORO_API void goro_synctest_cleanup(goro_fn fn, void *arg);
 /* Id of the caller's bubble, 0 outside one. */
 GORO_API int64_t goro_synctest_bubble(void);
+
+/* ---- synctest: the bubble's context (issue 13) ------------------- */
+/* Go's t.Context() inside synctest.Test: the bubble's own context, made
+ * in the bubble (its Done channel belongs to it), canceled when the root
+ * function returns, just before the bubble's cleanups run.  Borrowed: it
+ * stays valid until goro_synctest_run returns (goro_ctx_retain it to keep
+ * it longer).  Panics outside a bubble. */
+GORO_API goro_ctx *goro_synctest_context(void);
+/* ---- end of the bubble's context --------------------------------- */
 
 /* ------------------------------------------------------------------ */
 /* goroutineleak profile                                               */

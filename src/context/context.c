@@ -33,7 +33,9 @@
 #include "sched/spinlock.h"
 #include "time/rtimer.h"
 
-enum ctx_kind { CTX_BACKGROUND, CTX_TODO, CTX_CANCEL, CTX_VALUE, CTX_DEAD };
+/* CTX_DETACHED: context.WithoutCancel; it passes values through and cuts
+ * off cancellation and the deadline (never done, no deadline). */
+enum ctx_kind { CTX_BACKGROUND, CTX_TODO, CTX_CANCEL, CTX_VALUE, CTX_DEAD, CTX_DETACHED };
 enum { QUARANTINE = 4096 };
 
 struct goro_ctx_afterfunc {
@@ -52,6 +54,7 @@ struct goro_ctx {
 	goro_ctx *cancel_parent;   /* nearest cancelable ancestor we are linked in */
 	goro_spinlock lock;
 	int err, cause;
+	int deadline_cause;        /* WithDeadlineCause's cause, else 0 */
 	goro_chan *done;
 	goro_ctx *children;        /* weak: see above */
 	goro_ctx *sib_next, *sib_prev;
@@ -255,10 +258,16 @@ GORO_API goro_ctx *goro_with_cancel(goro_ctx *parent)
 static void on_deadline(struct goro_rtimer *t, int64_t now)
 {
 	(void)now;
-	cancel(t->arg, GORO_DEADLINE_EXCEEDED, 0, true);
+	goro_ctx *c = t->arg;
+	cancel(c, GORO_DEADLINE_EXCEEDED, c->deadline_cause, true);
 }
 
 GORO_API goro_ctx *goro_with_deadline(goro_ctx *parent, int64_t deadline)
+{
+	return goro_with_deadline_cause(parent, deadline, 0);
+}
+
+GORO_API goro_ctx *goro_with_deadline_cause(goro_ctx *parent, int64_t deadline, int cause)
 {
 	int64_t pd;
 	if (goro_ctx_deadline(parent, &pd) && pd < deadline)
@@ -266,11 +275,12 @@ GORO_API goro_ctx *goro_with_deadline(goro_ctx *parent, int64_t deadline)
 	goro_ctx *c = new_cancel_ctx(parent);
 	c->has_deadline = true;
 	c->deadline = deadline;
+	c->deadline_cause = cause;
 	propagate(c);
 	goro__rtimer_init(&c->timer, on_deadline, c);
 	struct goro_timerheap *h = goro__timerheap_current();
 	if (deadline <= goro__timerheap_now(h))
-		cancel(c, GORO_DEADLINE_EXCEEDED, 0, true);
+		cancel(c, GORO_DEADLINE_EXCEEDED, cause, true);
 	else if (!goro_ctx_err(c))
 		goro__rtimer_start(&c->timer, h, deadline);
 	return c;
@@ -279,6 +289,18 @@ GORO_API goro_ctx *goro_with_deadline(goro_ctx *parent, int64_t deadline)
 GORO_API goro_ctx *goro_with_timeout(goro_ctx *parent, goro_duration d)
 {
 	return goro_with_deadline(parent, goro_now() + d);
+}
+
+GORO_API goro_ctx *goro_with_timeout_cause(goro_ctx *parent, goro_duration d, int cause)
+{
+	int64_t now = goro_now(); /* saturates: a huge d never fires */
+	return goro_with_deadline_cause(parent, d > INT64_MAX - now ? INT64_MAX : now + d, cause);
+}
+
+/* context.WithoutCancel: values of parent, none of its cancellation. */
+GORO_API goro_ctx *goro_without_cancel(goro_ctx *parent)
+{
+	return new_ctx(parent, CTX_DETACHED);
 }
 
 GORO_API goro_ctx *goro_with_value(goro_ctx *parent, const void *key, void *val)
@@ -360,7 +382,7 @@ GORO_API int goro_ctx_cause(goro_ctx *c)
 GORO_API bool goro_ctx_deadline(goro_ctx *c, int64_t *deadline)
 {
 	check_live(c, "goro_ctx_deadline");
-	for (; c; c = c->parent) {
+	for (; c && c->kind != CTX_DETACHED; c = c->parent) {
 		if (c->has_deadline) {
 			if (deadline)
 				*deadline = c->deadline;

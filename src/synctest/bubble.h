@@ -38,6 +38,9 @@ struct goro_bubble {
 	bool runner_parked;     /* runner waits for `finished` */
 	int outcome;            /* enum goro_bubble_status */
 	struct goro_cleanup *cleanups;
+	goro_ctx *ctx;          /* goro_synctest_context: made by the root
+	                         * before fn, canceled before the cleanups,
+	                         * released when run returns */
 	bool finished;
 };
 

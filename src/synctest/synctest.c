@@ -187,6 +187,14 @@ GORO_API void goro_synctest_wait(void)
 	goro__park();
 }
 
+GORO_API goro_ctx *goro_synctest_context(void)
+{
+	struct goro_bubble *b = goro__getg()->bubble;
+	if (!b)
+		goro_panic("goro_synctest_context: goroutine is not in a bubble");
+	return b->ctx;
+}
+
 GORO_API void goro_synctest_cleanup(goro_fn fn, void *arg)
 {
 	struct goro_bubble *b = goro__getg()->bubble;
@@ -203,9 +211,12 @@ GORO_API void goro_synctest_cleanup(goro_fn fn, void *arg)
 	goro__spin_unlock(&b->lock);
 }
 
-/* Runs the registered cleanups, last registered first (t.Cleanup order). */
+/* Runs the registered cleanups, last registered first (t.Cleanup order),
+ * after canceling the bubble's context (Go cancels t.Context() first). */
 static void run_cleanups(struct goro_bubble *b)
 {
+	if (b->ctx)
+		goro_cancel(b->ctx);
 	for (;;) {
 		goro__spin_lock(&b->lock);
 		struct goro_cleanup *c = b->cleanups;
@@ -228,6 +239,8 @@ struct root_args {
 static void root_main(void *p)
 {
 	struct root_args *a = p;
+	/* Made here, so its Done channel belongs to the bubble. */
+	goro__getg()->bubble->ctx = goro_with_cancel(goro_background());
 	a->fn(a->argsize ? a->arg : NULL);
 	run_cleanups(goro__getg()->bubble);
 }
@@ -414,6 +427,7 @@ GORO_API int goro_synctest_run_(goro_fn fn, const void *arg, size_t argsize,
 		}
 	}
 	goro__timerheap_drop_all(&b->timers);
+	goro_ctx_release(b->ctx);
 	free(b->timers.a);
 	free(b);
 	return outcome;

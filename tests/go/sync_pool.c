@@ -145,5 +145,8 @@ Test(sync_pool, PoolNoLossNoDuplicate)
 		          (long)v);
 		seen[v] = true;
 	}
-	cr_assert_eq(got, PUTTERS * EACH, "got back %d of %d objects", got, PUTTERS * EACH);
+	/* Each other worker's private slot may keep one (Go's Get does not
+	 * steal private slots either); nothing else may be missing. */
+	cr_assert_geq(got, PUTTERS * EACH - (goro_maxprocs() - 1), "got back %d of %d objects",
+	              got, PUTTERS * EACH);
 }
