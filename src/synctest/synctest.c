@@ -146,12 +146,22 @@ void goro__bubble_on_ready(struct goro_g *g)
 
 static void cleanup_main(void *p);
 
+/* The bubble's context is still to cancel (the root did not return). */
+static bool ctx_pending(struct goro_bubble *b)
+{
+	return b->ctx && goro_ctx_err(b->ctx) == 0;
+}
+
 void goro__bubble_on_exit(struct goro_g *g)
 {
 	struct goro_bubble *b = g->bubble;
 	goro__spin_lock(&b->lock);
 	bool orphaned_cleanups = g == b->root && b->cleanups != NULL;
 	goro__spin_unlock(&b->lock);
+	/* The bubble's context must be canceled inside the bubble too (its
+	 * Done channel is the bubble's): cleanup_main does it. */
+	if (g == b->root && ctx_pending(b))
+		orphaned_cleanups = true;
 	/* The root left with goro_exit (Go's Goexit, t.FailNow): its cleanups
 	 * still run, in a goroutine of the bubble. */
 	if (orphaned_cleanups)
@@ -418,7 +428,7 @@ GORO_API int goro_synctest_run_(goro_fn fn, const void *arg, size_t argsize,
 		release_members(b, &m);
 		free(m.g);
 		/* Cleanups run inside the bubble even after a deadlock. */
-		bool more = b->cleanups != NULL;
+		bool more = b->cleanups != NULL || ctx_pending(b);
 		b->outcome = GORO_BUBBLE_OK;
 		if (more) {
 			b->root_done = true;
