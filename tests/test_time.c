@@ -542,6 +542,179 @@ Test(time, timers_stopped_from_another_goroutine)
 	}
 }
 
+/* Go's TestMultiWakeupTimer: goroutines on every worker drain and reset
+ * one shared timer as fast as they can.  Each Reset used to stop and then
+ * insert with nothing holding the two steps together, so two workers
+ * could put the timer in two heaps (a crash within a few runs at 2
+ * workers).  Twice as many goroutines as workers, so resets also race with
+ * the timer firing on another worker. */
+struct wakeup_args {
+	goro_timer *t;
+	goro_waitgroup *wg;
+	int iters;
+};
+
+static void multi_wakeup(void *p)
+{
+	struct wakeup_args *a = p;
+	for (int i = 0; i < a->iters; i++) {
+		int64_t v;
+		goro_chan_tryrecv(goro_timer_chan(a->t), &v);
+		goro_timer_reset(a->t, GORO_NANOSECOND);
+	}
+	goro_waitgroup_done(a->wg);
+}
+
+Test(time, multi_wakeup_timer)
+{
+	int n = 2 * goro_maxprocs() + 2;
+	for (int round = 0; round < 10; round++) {
+		goro_timer *t = goro_timer_new(GORO_NANOSECOND);
+		goro_waitgroup wg = { 0 };
+		goro_waitgroup_add(&wg, n);
+		for (int i = 0; i < n; i++)
+			goro_go(multi_wakeup, &(struct wakeup_args){ t, &wg, SCALED(10000) });
+		cr_assert_eq(goro_waitgroup_wait_until(&wg, SOON), GORO_OK);
+		/* Still a working timer: one more reset fires once. */
+		goro_timer_stop(t);
+		cr_assert_not(goro_timer_reset(t, GORO_MILLISECOND),
+		              "Reset of a stopped, drained timer reported it pending");
+		recv_instant(goro_timer_chan(t));
+		assert_quiet(goro_timer_chan(t), 20 * MS, "a reset timer fired twice");
+		goro_timer_free(t);
+	}
+}
+
+/* Stop and Reset of one timer from many goroutines at once, with the
+ * timer firing meanwhile: every value a Stop reports pending was really
+ * pending, and nothing stale is read after a Stop. */
+struct race_args {
+	goro_timer *t;
+	goro_waitgroup *wg;
+	atomic_int *bad;
+	unsigned seed;
+};
+
+static void stop_reset_racer(void *p)
+{
+	struct race_args *a = p;
+	unsigned s = a->seed;
+	for (int i = 0; i < SCALED(5000); i++) {
+		s = s * 1103515245u + 12345u;
+		if ((s >> 16) & 1) {
+			goro_timer_reset(a->t, (goro_duration)((s >> 20) % 50) * GORO_MICROSECOND);
+		} else {
+			goro_timer_stop(a->t);
+			if ((s >> 17) & 1)
+				goro_yield();
+		}
+	}
+	goro_waitgroup_done(a->wg);
+}
+
+Test(time, concurrent_stop_and_reset_of_one_timer)
+{
+	atomic_int bad = 0;
+	int n = 2 * goro_maxprocs() + 2;
+	goro_timer *t = goro_timer_new(GORO_MICROSECOND);
+	goro_waitgroup wg = { 0 };
+	goro_waitgroup_add(&wg, n);
+	for (int i = 0; i < n; i++)
+		goro_go(stop_reset_racer, &(struct race_args){ t, &wg, &bad, (unsigned)i * 7 + 1 });
+	cr_assert_eq(goro_waitgroup_wait_until(&wg, SOON), GORO_OK);
+	goro_timer_stop(t);
+	int64_t v;
+	cr_assert_eq(goro_chan_tryrecv(goro_timer_chan(t), &v), GORO_WOULDBLOCK,
+	             "a value was left in the channel after Stop");
+	assert_quiet(goro_timer_chan(t), 5 * MS, "a stopped timer fired");
+	goro_timer_free(t);
+}
+
+/* A ticker reset from other goroutines while it ticks keeps ticking. */
+static void ticker_resetter(void *p)
+{
+	goro_ticker *tk = *(goro_ticker **)p;
+	for (int i = 0; i < SCALED(5000); i++)
+		goro_ticker_reset(tk, (goro_duration)(i % 7 + 1) * GORO_MICROSECOND);
+}
+
+Test(time, ticker_reset_from_many_goroutines)
+{
+	goro_ticker *tk = goro_ticker_new(GORO_MICROSECOND);
+	int n = 2 * goro_maxprocs();
+	goro_waitgroup wg = { 0 };
+	for (int i = 0; i < n; i++)
+		goro_waitgroup_go(&wg, ticker_resetter, &tk);
+	int64_t v;
+	while (goro_waitgroup_wait_until(&wg, goro_now()) == GORO_TIMEDOUT)
+		goro_chan_tryrecv(goro_ticker_chan(tk), &v);
+	goro_ticker_reset(tk, MS);
+	recv_instant(goro_ticker_chan(tk));
+	recv_instant(goro_ticker_chan(tk));
+	goro_ticker_free(tk);
+}
+
+/* ------------------------------------------------------------------ */
+/* Huge durations: Go saturates now + d, so the maximum means "never"   */
+/* ------------------------------------------------------------------ */
+
+static void sleep_forever(void *p)
+{
+	atomic_int *woke = p;
+	goro_sleep(INT64_MAX);
+	atomic_store(woke, 1);
+}
+
+Test(time, sleep_of_max_duration_does_not_wake)
+{
+	static atomic_int woke;
+	int64_t id = goro_go(sleep_forever, &woke);
+	EVENTUALLY(blocked_in(id, WR_SLEEP));
+	goro_sleep(20 * MS);
+	cr_assert(blocked_in(id, WR_SLEEP), "a sleep of INT64_MAX ended");
+	cr_assert_eq(atomic_load(&woke), 0);
+}
+
+static atomic_int huge_ran;
+
+static void mark_huge_ran(void *p)
+{
+	atomic_store(&huge_ran, 1);
+}
+
+Test(time, timers_of_huge_durations_never_fire)
+{
+	goro_duration huge[] = { INT64_MAX, INT64_MAX - 1, INT64_MAX / 2 + 1 };
+	for (size_t i = 0; i < sizeof huge / sizeof *huge; i++) {
+		goro_chan *after = goro_after(huge[i]);
+		goro_timer *t = goro_timer_new(huge[i]);
+		goro_timer *f = goro_after_func(huge[i], mark_huge_ran, &(int){ 0 });
+		assert_quiet(after, 10 * MS, "time.After(huge) fired");
+		assert_quiet(goro_timer_chan(t), 1 * MS, "NewTimer(huge) fired");
+		cr_assert(goro_timer_reset(t, huge[i]), "a huge timer was not pending");
+		cr_assert(goro_timer_stop(t), "a huge timer was not pending");
+		cr_assert(goro_timer_stop(f), "AfterFunc(huge) was not pending");
+		cr_assert_eq(atomic_load(&huge_ran), 0);
+		goro_timer_free(t);
+		goro_timer_free(f);
+	}
+}
+
+Test(time, context_with_huge_timeout_is_not_done)
+{
+	goro_ctx *c = goro_with_timeout(goro_background(), INT64_MAX);
+	int64_t dl = 0;
+	cr_assert(goro_ctx_deadline(c, &dl));
+	cr_assert_gt(dl, goro_now(), "the deadline of WithTimeout(max) is in the past");
+	goro_sleep(10 * MS);
+	cr_assert_eq(goro_ctx_err(c), 0, "WithTimeout(max) expired");
+	goro_ctx *d = goro_with_deadline(goro_background(), INT64_MAX);
+	goro_sleep(1 * MS);
+	cr_assert_eq(goro_ctx_err(d), 0, "WithDeadline(max) expired");
+	goro_ctx_release(c);
+	goro_ctx_release(d);
+}
+
 /* ------------------------------------------------------------------ */
 /* Misuse                                                              */
 /* ------------------------------------------------------------------ */

@@ -288,7 +288,7 @@ GORO_API goro_ctx *goro_with_deadline_cause(goro_ctx *parent, int64_t deadline, 
 
 GORO_API goro_ctx *goro_with_timeout(goro_ctx *parent, goro_duration d)
 {
-	return goro_with_deadline(parent, goro_now() + d);
+	return goro_with_deadline(parent, goro__when_after(goro_now(), d));
 }
 
 GORO_API goro_ctx *goro_with_timeout_cause(goro_ctx *parent, goro_duration d, int cause)

@@ -152,7 +152,13 @@ static void idle_sleep(struct goro_worker *w)
 	atomic_store(&w->busy, 0);
 	int n = epoll_pwait2(w->epfd, ev, 64, tsp, NULL);
 	if (n < 0 && errno == ENOSYS) {
-		int ms = tsp ? (int)(ts.tv_sec * 1000 + (ts.tv_nsec + 999999) / 1000000) : -1;
+		/* int milliseconds cover 24.8 days: a later timer sleeps that
+		 * long and looks again (a spurious wake-up is harmless). */
+		int ms = -1;
+		if (tsp)
+			ms = ts.tv_sec >= INT_MAX / 1000 - 1
+			             ? INT_MAX
+			             : (int)(ts.tv_sec * 1000 + (ts.tv_nsec + 999999) / 1000000);
 		n = epoll_wait(w->epfd, ev, 64, ms);
 	}
 	/* busy before looking at the stop request: see stw.c. */

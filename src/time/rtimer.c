@@ -7,6 +7,7 @@
  * heap, where Go fires timers due at the same instant in random order.
  */
 #include <limits.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -118,99 +119,216 @@ static bool heap_add(struct goro_timerheap *h, struct goro_rtimer *t)
 	return true;
 }
 
-/* Waits for a firing fn to finish, unless we are that fn. */
-static void wait_not_running(struct goro_rtimer *t)
+/* Waits until no thread but this one runs t's fn.  The runner clears
+ * `runner` as its last touch of t, so after this t may be freed. */
+static void wait_not_running(struct goro_rtimer *t, void *self)
 {
-	void *self = goro__thread_token();
 	void *r;
-	while ((r = atomic_load(&t->runner)) != NULL && r != self)
-		goro__cpu_relax();
+	for (int spins = 0;
+	     (r = atomic_load_explicit(&t->runner, memory_order_acquire)) != NULL && r != self;) {
+		if (++spins < 128)
+			goro__cpu_relax();
+		else {
+			sched_yield();
+			spins = 0;
+		}
+	}
+}
+
+/* t->lock held, t pending: takes it out of its heap. */
+static void unheap(struct goro_rtimer *t)
+{
+	struct goro_timerheap *h = t->heap;
+	goro__spin_lock(&h->lock);
+	heap_remove(h, t);
+	publish_next(h);
+	goro__spin_unlock(&h->lock);
+}
+
+/* t->lock held, t in no heap: puts it in h at t->when.  Returns true if it
+ * is h's earliest timer now (the owner may have to wake up for it). */
+static bool enheap(struct goro_rtimer *t, struct goro_timerheap *h)
+{
+	goro__spin_lock(&h->lock);
+	if (!heap_add(h, t)) {
+		goro__spin_unlock(&h->lock);
+		return false;
+	}
+	t->heap = h;
+	t->state = T_PENDING;
+	bool earliest = t->index == 0;
+	publish_next(h);
+	goro__spin_unlock(&h->lock);
+	return earliest;
 }
 
 bool goro__rtimer_stop(struct goro_rtimer *t)
 {
-	for (;;) {
-		struct goro_timerheap *h = t->heap;
-		if (!h)
-			return false;
-		goro__spin_lock(&h->lock);
-		if (h != t->heap) { /* moved meanwhile: retry on its new heap */
-			goro__spin_unlock(&h->lock);
-			continue;
-		}
-		int st = atomic_load(&t->state);
-		bool was = st == T_PENDING;
-		if (was) {
-			heap_remove(h, t);
-			publish_next(h);
-		}
-		/* T_RUNNING -> T_IDLE tells the firing code not to re-arm it. */
-		atomic_store(&t->state, T_IDLE);
-		goro__spin_unlock(&h->lock);
-		if (!was)
-			wait_not_running(t);
-		return was;
+	void *self = goro__thread_token();
+	bool was = false;
+	goro__spin_lock(&t->lock);
+	switch (t->state) {
+	case T_PENDING:
+		unheap(t);
+		t->state = T_IDLE;
+		was = true;
+		break;
+	case T_RUNNING_RESET: /* fn re-armed it: that arming is cancelled */
+		was = true;
+		/* fallthrough */
+	case T_RUNNING:
+		t->state = T_RUNNING_STOPPED; /* the firing code will not re-arm it */
+		break;
+	default:
+		break;
 	}
+	goro__spin_unlock(&t->lock);
+	wait_not_running(t, self);
+	return was;
 }
 
 void goro__rtimer_start(struct goro_rtimer *t, struct goro_timerheap *h, int64_t when)
 {
-	goro__rtimer_stop(t);
-	goro__spin_lock(&h->lock);
-	t->heap = h;
-	t->when = when;
-	if (!heap_add(h, t)) {
-		goro__spin_unlock(&h->lock);
-		goro_panic("goro: out of memory for a timer");
+	void *self = goro__thread_token();
+	goro__spin_lock(&t->lock);
+	void *r;
+	while ((r = atomic_load_explicit(&t->runner, memory_order_acquire)) != NULL &&
+	       r != self) {
+		/* fn runs on another thread: let it finish, so fn never runs
+		 * twice at once and its end does not undo this start. */
+		goro__spin_unlock(&t->lock);
+		wait_not_running(t, self);
+		goro__spin_lock(&t->lock);
 	}
-	atomic_store(&t->state, T_PENDING);
-	bool earliest = t->index == 0;
+	t->when = when;
+	if (t->state >= T_RUNNING) { /* fn restarts its own timer */
+		t->heap = h;
+		t->state = T_RUNNING_RESET;
+		goro__spin_unlock(&t->lock);
+		return;
+	}
+	if (t->state == T_PENDING)
+		unheap(t);
+	t->state = T_IDLE;
+	goro__spin_lock(&h->lock);
+	bool ok = heap_add(h, t);
+	if (ok) {
+		t->heap = h;
+		t->state = T_PENDING;
+	}
+	bool earliest = ok && t->index == 0;
 	publish_next(h);
 	goro__spin_unlock(&h->lock);
+	goro__spin_unlock(&t->lock);
+	if (!ok)
+		goro_panic("goro: out of memory for a timer");
 	if (earliest && h->on_earlier)
 		h->on_earlier(h);
+}
+
+/* The next time a ticker that fired at fired_at ticks: after `now`,
+ * skipping missed ticks as Go's ticker does. */
+static int64_t next_tick(int64_t fired_at, int64_t period, int64_t now)
+{
+	int64_t next = goro__when_after(fired_at, period);
+	if (next <= now)
+		next = goro__when_after(now, period - (now - fired_at) % period);
+	return next;
+}
+
+/* fn of t has returned: carry out what happened to t meanwhile. */
+static void finish_run(struct goro_rtimer *t, int64_t fired_at, int64_t now)
+{
+	goro__spin_lock(&t->lock);
+	struct goro_timerheap *h = NULL;
+	if (t->state == T_RUNNING && t->period > 0) {
+		t->when = next_tick(fired_at, t->period, now);
+		h = t->heap;
+	} else if (t->state == T_RUNNING_RESET) {
+		h = t->heap;
+	}
+	t->state = T_IDLE;
+	if (h) {
+		bool earliest = enheap(t, h);
+		/* Pending: nobody frees t without taking t->lock, which we hold. */
+		atomic_store_explicit(&t->runner, NULL, memory_order_release);
+		goro__spin_unlock(&t->lock);
+		if (earliest && h->on_earlier)
+			h->on_earlier(h);
+		return;
+	}
+	goro__spin_unlock(&t->lock);
+	/* Last touch: a stopper waiting for this may free t at once. */
+	atomic_store_explicit(&t->runner, NULL, memory_order_release);
+}
+
+/* t->lock and h->lock held, t pending in h: pops it for running by us. */
+static void begin_run(struct goro_timerheap *h, struct goro_rtimer *t, void *self)
+{
+	heap_remove(h, t);
+	publish_next(h);
+	t->state = T_RUNNING;
+	atomic_store_explicit(&t->runner, self, memory_order_relaxed);
+}
+
+static void run(struct goro_rtimer *t, int64_t now)
+{
+	int64_t fired_at = t->when;
+	t->fn(t, now);
+	finish_run(t, fired_at, now);
 }
 
 bool goro__timerheap_fire_one(struct goro_timerheap *h, int64_t now)
 {
 	if (goro__timerheap_next(h) > now)
 		return false;
-	goro__spin_lock(&h->lock);
-	if (h->n == 0 || h->a[0]->when > now) {
+	void *self = goro__thread_token();
+	struct goro_rtimer *t;
+	for (int tries = 0;; tries++) {
+		goro__spin_lock(&h->lock);
+		if (h->n == 0 || h->a[0]->when > now) {
+			goro__spin_unlock(&h->lock);
+			return false;
+		}
+		t = h->a[0];
+		/* Lock order is t then h: try, and back off if someone holds t
+		 * (it is stopping or moving t and needs h->lock for that). */
+		if (goro__spin_trylock(&t->lock))
+			break;
 		goro__spin_unlock(&h->lock);
+		if (tries % 64 == 63)
+			sched_yield();
+		else
+			goro__cpu_relax();
+	}
+	begin_run(h, t, self);
+	goro__spin_unlock(&h->lock);
+	goro__spin_unlock(&t->lock);
+	run(t, now);
+	return true;
+}
+
+bool goro__rtimer_due(struct goro_rtimer *t, int64_t now)
+{
+	goro__spin_lock(&t->lock);
+	bool due = t->state == T_PENDING && t->when <= now;
+	goro__spin_unlock(&t->lock);
+	return due;
+}
+
+bool goro__rtimer_run_if_due(struct goro_rtimer *t, int64_t now)
+{
+	goro__spin_lock(&t->lock);
+	if (t->state != T_PENDING || t->when > now) {
+		goro__spin_unlock(&t->lock);
 		return false;
 	}
-	struct goro_rtimer *t = h->a[0];
-	heap_remove(h, t);
-	atomic_store(&t->runner, goro__thread_token());
-	atomic_store(&t->state, T_RUNNING);
-	publish_next(h);
-	goro__spin_unlock(&h->lock);
-
-	int64_t fired_at = t->when;
-	t->fn(t, now);
-
+	struct goro_timerheap *h = t->heap;
 	goro__spin_lock(&h->lock);
-	/* fn may have restarted t (tickers do, via period below). */
-	if (atomic_load(&t->state) == T_RUNNING) {
-		if (t->period > 0) {
-			/* Skip missed ticks like Go's ticker: next tick after now. */
-			int64_t next = fired_at + t->period;
-			if (next <= now)
-				next = now + t->period - (now - fired_at) % t->period;
-			t->when = next;
-			if (heap_add(h, t)) {
-				atomic_store(&t->state, T_PENDING);
-				publish_next(h);
-			} else {
-				atomic_store(&t->state, T_IDLE);
-			}
-		} else {
-			atomic_store(&t->state, T_IDLE);
-		}
-	}
-	atomic_store(&t->runner, NULL);
+	begin_run(h, t, goro__thread_token());
 	goro__spin_unlock(&h->lock);
+	goro__spin_unlock(&t->lock);
+	run(t, now);
 	return true;
 }
 
@@ -224,17 +342,22 @@ int goro__timerheap_run(struct goro_timerheap *h, int64_t now)
 
 void goro__timerheap_drop_all(struct goro_timerheap *h)
 {
-	goro__spin_lock(&h->lock);
-	for (int i = 0; i < h->n; i++) {
-		struct goro_rtimer *t = h->a[i];
-		t->index = -1;
+	for (;;) {
+		goro__spin_lock(&h->lock);
+		if (h->n == 0)
+			break;
+		struct goro_rtimer *t = h->a[h->n - 1];
+		if (!goro__spin_trylock(&t->lock)) { /* order is t then h */
+			goro__spin_unlock(&h->lock);
+			goro__cpu_relax();
+			continue;
+		}
+		heap_remove(h, t);
+		t->state = T_IDLE;
 		t->heap = NULL;
-		atomic_store(&t->state, T_IDLE);
+		goro__spin_unlock(&t->lock);
+		goro__spin_unlock(&h->lock);
 	}
-	atomic_fetch_sub(&pending_total, h->n);
-	if (h->n)
-		memset(h->a, 0, (size_t)h->n * sizeof *h->a);
-	h->n = 0;
 	publish_next(h);
 	goro__spin_unlock(&h->lock);
 }

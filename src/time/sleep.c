@@ -26,7 +26,7 @@ GORO_API void goro_sleep(goro_duration d)
 	g->durable = g->bubble != NULL;
 	/* Waiting state first: the timer may fire before we park. */
 	goro__set_waiting(g, WR_SLEEP);
-	goro__rtimer_start(&t, h, goro__timerheap_now(h) + d);
+	goro__rtimer_start(&t, h, goro__when_after(goro__timerheap_now(h), d));
 	goro__park();
 	/* The timer lives in this frame: wait until the thread that fired it
 	 * is done with it (it may be another thread: a bubble's clock, a

@@ -61,7 +61,7 @@ static struct goro_timer *timer_alloc(size_t extra, goro_rtimer_fn fn, bool with
 static void arm(struct goro_timer *t, goro_duration d)
 {
 	struct goro_timerheap *h = goro__timerheap_current();
-	goro__rtimer_start(&t->rt, h, goro__timerheap_now(h) + (d > 0 ? d : 0));
+	goro__rtimer_start(&t->rt, h, goro__when_after(goro__timerheap_now(h), d));
 }
 
 /* A timer used after goro_timer_free (or freed twice), told by the heap's
