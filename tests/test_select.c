@@ -130,6 +130,78 @@ Test(select, same_channel_in_several_cases)
 	cr_assert_eq(recv_int(fwd), 11);
 }
 
+/* Go's TestPseudoRandomSend: a select with two sends on one channel,
+ * whose receiver comes late (so the select usually blocks), must pick both
+ * cases.  Waiters used to be queued in case order, so the blocked select
+ * always took the same one. */
+struct late_recv_args {
+	goro_chan *c;
+	int *got;
+	int n;
+	goro_chan *done;
+};
+
+static void late_receiver(void *p)
+{
+	struct late_recv_args *a = p;
+	for (int i = 0; i < a->n; i++) {
+		goro_yield();
+		goro_chan_recv(a->c, &a->got[i]);
+	}
+	goro_send(a->done, 1);
+}
+
+Test(select, pseudo_random_send)
+{
+	enum { N = 100 };
+	for (int cap = 0; cap <= N; cap += N) {
+		goro_chan *c = goro_chan_new(int, cap), *done = goro_chan_new(int, 1);
+		int got[N];
+		goro_go(late_receiver, &(struct late_recv_args){ c, got, N, done });
+		int one = 1, zero = 0;
+		for (int i = 0; i < N; i++) {
+			goro_case cases[] = { GORO_SEND(c, &one), GORO_SEND(c, &zero) };
+			goro_select(cases, 2, false);
+		}
+		cr_assert_eq(goro_chan_recv_until(done, &(int){ 0 }, SOON), GORO_OK);
+		int n1 = 0;
+		for (int i = 0; i < N; i++)
+			n1 += got[i];
+		cr_assert(n1 > N / 10 && N - n1 > N / 10,
+		          "cap %d: want pseudorandom, got %d zeros and %d ones", cap, N - n1, n1);
+	}
+}
+
+/* The receive side: a select blocked on two receives of one channel gets
+ * the value in either case. */
+struct two_recv_args {
+	goro_chan *c, *out;
+};
+
+static void two_recv_select(void *p)
+{
+	struct two_recv_args *a = p;
+	int v0 = 0, v1 = 0;
+	goro_case cases[] = { GORO_RECV(a->c, &v0), GORO_RECV(a->c, &v1) };
+	int i = goro_select(cases, 2, false);
+	goro_send(a->out, i);
+}
+
+Test(select, blocked_select_picks_any_case_of_one_channel)
+{
+	enum { N = 200 };
+	goro_chan *c = goro_chan_new(int, 0), *out = goro_chan_new(int, 1);
+	int hits[2] = { 0, 0 };
+	for (int k = 0; k < N; k++) {
+		int64_t id = goro_go(two_recv_select, &(struct two_recv_args){ c, out });
+		EVENTUALLY(blocked_in(id, WR_SELECT));
+		goro_send(c, k);
+		hits[recv_int(out)]++;
+	}
+	cr_assert(hits[0] > N / 10 && hits[1] > N / 10, "case 0 won %d, case 1 won %d of %d",
+	          hits[0], hits[1], N);
+}
+
 Test(select, default_when_nothing_ready)
 {
 	goro_chan *a = goro_chan_new(int, 0), *b = goro_chan_new(int, 1);

@@ -4,7 +4,8 @@
  *
  * Pass 1 (all case channels locked in address order): look at the cases
  * in a random order and run the first that can proceed — Go's uniformly
- * random choice among ready cases.  Pass 2: enqueue one waiter per case,
+ * random choice among ready cases.  Pass 2: enqueue one waiter per case
+ * (cases on one channel in that random order),
  * all claiming through g->select_done, arm the deadline timer, park.
  * Whoever wins the claim (a channel operation, a close, the timer) wakes
  * the goroutine, which then unlinks its other waiters.
@@ -222,9 +223,13 @@ static int select_run(struct sel *s, bool block, int64_t deadline, int reason)
 		int j = (int)goro__randn((uint32_t)s->npoll + 1);
 		s->poll[s->npoll] = s->poll[j];
 		s->poll[j] = (uint16_t)i;
-		s->lock[s->npoll] = (uint16_t)i;
 		s->npoll++;
 	}
+	/* Lock order is the poll order stably sorted by channel: cases on one
+	 * channel keep their random relative order, and pass 2 queues them in
+	 * it, so a blocked select does not always get the same case of a
+	 * channel (Go's selectgo sorts pollorder into lockorder the same way). */
+	memcpy(s->lock, s->poll, (size_t)s->npoll * sizeof *s->lock);
 	sort_lockorder(s);
 	lock_all(s);
 	for (int p = 0; p < s->npoll; p++) {
