@@ -119,3 +119,44 @@ Test(once, callers_wait_for_a_blocked_fn)
 	}
 	GOROUTINES_BACK_TO(1);
 }
+
+/* Go: a Once whose f calls runtime.Goexit counts as done (doSlow defers
+ * done.Store and the unlock), so the next Do returns at once. */
+static atomic_int exiting_runs;
+
+static void exiting_init(void *arg)
+{
+	atomic_fetch_add(&exiting_runs, 1);
+	goro_exit();
+}
+
+struct exiting_args {
+	goro_once *once;
+	goro_chan *out;
+};
+
+static void do_then_report(void *p)
+{
+	struct exiting_args *a = p;
+	goro_once_do(a->once, exiting_init, NULL);
+	goro_send(a->out, 1); /* only reached by callers that did not run f */
+}
+
+Test(once, fn_ending_in_goro_exit_counts_as_done)
+{
+	goro_once once = { 0 };
+	goro_chan *out = goro_chan_new(int, CALLERS);
+	for (int i = 0; i < CALLERS; i++)
+		goro_go(do_then_report, &(struct exiting_args){ &once, out });
+	/* Every caller but the one whose f exited returns from Do. */
+	for (int i = 0; i < CALLERS - 1; i++) {
+		int v;
+		cr_assert_eq(goro_chan_recv_until(out, &v, SOON), GORO_OK,
+		             "a Do blocked after f called goro_exit");
+	}
+	goro_once_do(&once, exiting_init, NULL); /* returns: done */
+	cr_assert_eq(atomic_load(&exiting_runs), 1);
+	int v;
+	cr_assert_eq(goro_chan_recv_until(out, &v, after_now(10 * GORO_MILLISECOND)),
+	             GORO_TIMEDOUT, "the goroutine whose f exited came back");
+}

@@ -7,6 +7,7 @@
 #include <criterion/criterion.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 
 #include <goro.h>
 
@@ -275,8 +276,117 @@ static void sc_add_negative(void)
 	goro_waitgroup_add(&wg, -3);
 }
 
+/* Go 1.25: a WaitGroup belongs to the bubble of its first Add inside one. */
+static goro_waitgroup shared_wg;
+
+static void add_in_bubble(void *arg)
+{
+	goro_waitgroup_add(&shared_wg, 1);
+	if (*(int *)arg)
+		goro_waitgroup_done(&shared_wg);
+}
+
+static void sc_wg_two_bubbles(void)
+{
+	goro_synctest_run(NULL, add_in_bubble, &(int){ 1 });
+	goro_synctest_run(NULL, add_in_bubble, &(int){ 1 });
+	fprintf(stderr, "survived a second bubble's Add\n");
+}
+
+static void sc_wg_inside_then_outside(void)
+{
+	goro_synctest_run(NULL, add_in_bubble, &(int){ 1 });
+	goro_waitgroup_add(&shared_wg, 1);
+	fprintf(stderr, "survived an outside Add\n");
+}
+
+static void sc_wg_outside_then_inside(void)
+{
+	goro_waitgroup_add(&shared_wg, 1);
+	goro_synctest_run(NULL, add_in_bubble, &(int){ 0 });
+	fprintf(stderr, "survived an inside Add\n");
+}
+
 DEATH_SCENARIOS({ "done_without_add", sc_done_without_add },
-                { "add_negative", sc_add_negative });
+                { "add_negative", sc_add_negative },
+                { "wg_two_bubbles", sc_wg_two_bubbles },
+                { "wg_inside_then_outside", sc_wg_inside_then_outside },
+                { "wg_outside_then_inside", sc_wg_outside_then_inside });
+
+Test(waitgroup_misuse, add_from_two_bubbles_is_fatal)
+{
+	struct death d;
+	death_run("wg_two_bubbles", &d);
+	death_assert_exit(&d, 2);
+	death_assert_stderr_has(&d,
+	                        "fatal error: sync: WaitGroup.Add called from multiple synctest bubbles");
+	death_assert_stderr_lacks(&d, "survived");
+}
+
+Test(waitgroup_misuse, add_inside_then_outside_a_bubble_is_fatal)
+{
+	struct death d;
+	death_run("wg_inside_then_outside", &d);
+	death_assert_exit(&d, 2);
+	death_assert_stderr_has(
+	        &d, "fatal error: sync: WaitGroup.Add called from inside and outside synctest bubble");
+	death_assert_stderr_lacks(&d, "survived");
+}
+
+Test(waitgroup_misuse, add_outside_then_inside_a_bubble_is_fatal)
+{
+	struct death d;
+	death_run("wg_outside_then_inside", &d);
+	death_assert_exit(&d, 2);
+	death_assert_stderr_has(
+	        &d, "fatal error: sync: WaitGroup.Add called from inside and outside synctest bubble");
+	death_assert_stderr_lacks(&d, "survived");
+}
+
+/* A WaitGroup reused outside bubbles, and one used only inside a bubble
+ * (several times), stays legal. */
+static void reuse_in_bubble(void *arg)
+{
+	goro_waitgroup *wg = *(goro_waitgroup **)arg;
+	for (int i = 0; i < 3; i++) {
+		goro_waitgroup_add(wg, 2);
+		goro_waitgroup_done(wg);
+		goro_waitgroup_done(wg);
+		goro_waitgroup_wait(wg);
+	}
+}
+
+Test(waitgroup, one_bubble_may_reuse_its_waitgroup)
+{
+	goro_waitgroup wg = { 0 };
+	goro_waitgroup *p = &wg;
+	cr_assert_eq(goro_synctest_run(NULL, reuse_in_bubble, &p), GORO_BUBBLE_OK);
+	goro_waitgroup out = { 0 };
+	goro_waitgroup_add(&out, 1);
+	goro_waitgroup_done(&out);
+	goro_waitgroup_add(&out, 1);
+	goro_waitgroup_done(&out);
+	goro_waitgroup_wait(&out);
+}
+
+/* Go's wg.Go runs Done however f ends, runtime.Goexit included. */
+static atomic_int exited_before_done;
+
+static void exit_early(void *arg)
+{
+	atomic_fetch_add(&exited_before_done, 1);
+	goro_exit();
+}
+
+Test(waitgroup, go_runs_done_when_the_function_calls_goro_exit)
+{
+	goro_waitgroup wg = { 0 };
+	for (int i = 0; i < 100; i++)
+		goro_waitgroup_go(&wg, exit_early, &(int){ i });
+	cr_assert_eq(goro_waitgroup_wait_until(&wg, SOON), GORO_OK,
+	             "Wait hung: Done was skipped on goro_exit");
+	cr_assert_eq(atomic_load(&exited_before_done), 100);
+}
 
 Test(waitgroup_misuse, done_without_add_panics)
 {

@@ -101,6 +101,16 @@ struct goro_waitq {
 	struct goro_waiter *first, *last;
 };
 
+/* A call goro_exit makes on its way out (Go's defer, for the runtime's
+ * own use: Once, wg.Go).  It lives in the frame that pushed it, which pops
+ * it on a normal return; goro_exit runs the pushed ones, newest first,
+ * while those frames are still intact below it. */
+struct goro_exit_hook {
+	struct goro_exit_hook *next;
+	void (*fn)(void *arg);
+	void *arg;
+};
+
 struct goro_g {
 	void *sp;                  /* saved stack pointer while not running */
 	struct goro_worker *w;     /* home worker once started (never changes) */
@@ -130,6 +140,7 @@ struct goro_g {
 	void *arg;
 	int64_t wait_since;        /* goro__nanotime() when it parked */
 	struct goro_waiter *waiting; /* waiters while blocked (via waitlink) */
+	struct goro_exit_hook *exit_hooks; /* run by goro_exit, newest first */
 
 	/* Stack: usable [stack_lo, stack_hi); the record sits above stack_hi. */
 	char *stack_lo, *stack_hi;
@@ -142,5 +153,17 @@ struct goro_g {
 	void *asan_fake_stack;
 	unsigned valgrind_stack_id;
 };
+
+static inline void goro__exit_hook_push(struct goro_g *g, struct goro_exit_hook *h)
+{
+	h->next = g->exit_hooks;
+	g->exit_hooks = h;
+}
+
+/* h must be the newest hook of g. */
+static inline void goro__exit_hook_pop(struct goro_g *g, struct goro_exit_hook *h)
+{
+	g->exit_hooks = h->next;
+}
 
 #endif /* GORO_G_H */

@@ -281,6 +281,11 @@ void goro__g_exit(void)
 	struct goro_g *g = goro__getg();
 	if (g->foreign)
 		goro_panic("goro_exit: called from a thread that is not a goroutine");
+	while (g->exit_hooks) { /* Go's deferred calls run on Goexit */
+		struct goro_exit_hook *h = g->exit_hooks;
+		g->exit_hooks = h->next;
+		h->fn(h->arg);
+	}
 	atomic_store_explicit(&g->state, G_DEAD, memory_order_release);
 	goro__allg_remove(g);
 	if (!g->system)

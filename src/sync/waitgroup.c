@@ -1,10 +1,16 @@
 /*
  * waitgroup.c — sync.WaitGroup, and Go 1.25's wg.Go.
  *
- * state = counter << 32 | waiters.  Add changes the counter atomically;
- * the waiter count and the queue (sema table, key = the WaitGroup) change
- * only under the bucket lock, so a Wait that saw counter > 0 and queued
- * is always found by the Add that brings the counter to zero.
+ * state = counter << 32 | BUBBLED | waiters.  Add changes the counter
+ * atomically; the waiter count and the queue (sema table, key = the
+ * WaitGroup) change only under the bucket lock, so a Wait that saw
+ * counter > 0 and queued is always found by the Add that brings the
+ * counter to zero.
+ *
+ * Bubbles (Go 1.25): the first Add inside a synctest bubble associates the
+ * WaitGroup with it (wg->bubble) and sets BUBBLED for good.  An Add from
+ * another bubble, or from outside one while BUBBLED is set, or inside one
+ * while an outside Add is still counted, is fatal with Go's message.
  */
 #include <string.h>
 
@@ -14,9 +20,26 @@
 
 GORO_HIDDEN uint32_t goro__bubble_id(struct goro_bubble *b);
 
+enum { WG_BUBBLED = 0x80000000u, WG_WAITERS = 0x7fffffffu };
+
 static int32_t counter_of(uint64_t v)
 {
 	return (int32_t)(v >> 32);
+}
+
+/* Go's synctest.Associate: true if wg belongs to the caller's bubble
+ * (associating it on first use), fatal if it belongs to another. */
+static bool associate(goro_waitgroup *wg, struct goro_bubble *b)
+{
+	uint32_t id = goro__bubble_id(b), cur = 0;
+	if (!__atomic_compare_exchange_n(&wg->bubble, &cur, id, false, __ATOMIC_ACQ_REL,
+	                                  __ATOMIC_ACQUIRE) &&
+	    cur != id)
+		goro__throw("sync: WaitGroup.Add called from multiple synctest bubbles");
+	uint64_t old = __atomic_fetch_or(&wg->state, (uint64_t)WG_BUBBLED, __ATOMIC_ACQ_REL);
+	if (old != 0 && !(old & WG_BUBBLED))
+		goro__throw("sync: WaitGroup.Add called from inside and outside synctest bubble");
+	return true;
 }
 
 static void release_all(goro_waitgroup *wg)
@@ -41,13 +64,14 @@ static void release_all(goro_waitgroup *wg)
 GORO_API void goro_waitgroup_add(goro_waitgroup *wg, int delta)
 {
 	struct goro_g *g = goro__getg();
-	if (g->bubble && !wg->bubble)
-		wg->bubble = goro__bubble_id(g->bubble); /* joins the bubble on first Add */
+	bool bubbled = g->bubble && associate(wg, g->bubble);
 	uint64_t v = __atomic_add_fetch(&wg->state, (uint64_t)(int64_t)delta << 32, __ATOMIC_ACQ_REL);
+	if ((v & WG_BUBBLED) && !bubbled)
+		goro__throw("sync: WaitGroup.Add called from inside and outside synctest bubble");
 	int32_t c = counter_of(v);
 	if (c < 0)
 		goro_panic("sync: negative WaitGroup counter");
-	if (c == 0 && (uint32_t)v != 0)
+	if (c == 0 && (v & WG_WAITERS) != 0)
 		release_all(wg);
 }
 
@@ -108,10 +132,20 @@ struct wg_go_header {
 
 enum { WG_GO_MAX_ARGS = 4096 };
 
+static void wg_done(void *wg)
+{
+	goro_waitgroup_done(wg);
+}
+
+/* Done runs however fn ends: returning or goro_exit (Go defers it). */
 static void wg_go_main(void *p)
 {
 	struct wg_go_header *h = p;
+	struct goro_g *g = goro__getg();
+	struct goro_exit_hook hook = { .fn = wg_done, .arg = h->wg };
+	goro__exit_hook_push(g, &hook);
 	h->fn(h->argsize ? (char *)p + sizeof *h : NULL);
+	goro__exit_hook_pop(g, &hook);
 	goro_waitgroup_done(h->wg);
 }
 
