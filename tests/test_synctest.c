@@ -527,6 +527,145 @@ Test(fake_time, timers_due_at_the_same_instant_both_fire)
 	cr_assert_eq(rep.now, 5 * GORO_SECOND, "the clock moved past the shared instant");
 }
 
+/* `go Sleep(1); Sleep(1)`: both timers are due at one instant, and all of
+ * them fire before the bubble is judged again.  Firing one at a time let
+ * the root finish first, leaving the other sleeper (with a timer due now)
+ * reported as a leak. */
+static atomic_int other_slept;
+
+static void sleep_1ns(void *arg)
+{
+	goro_sleep(1);
+	atomic_store(&other_slept, 1);
+}
+
+static void two_sleepers_body(void *arg)
+{
+	goro_go(sleep_1ns, &(int){ 0 });
+	goro_sleep(1);
+}
+
+Test(fake_time, two_sleepers_of_one_instant_are_no_deadlock)
+{
+	for (int i = 0; i < 200; i++) {
+		goro_bubble_result res;
+		int st = goro_synctest_run(&res, two_sleepers_body, &(int){ 0 });
+		cr_assert_eq(st, GORO_BUBBLE_OK, "run %d: %s", i, res.report ? res.report : "");
+		goro_bubble_result_free(&res);
+	}
+}
+
+/* ... and Wait does not return before the other sleeper has run. */
+static void sleep_then_wait_body(void *arg)
+{
+	int *saw = *(int **)arg;
+	atomic_store(&other_slept, 0);
+	goro_go(sleep_1ns, &(int){ 0 });
+	goro_sleep(1);
+	goro_synctest_wait();
+	*saw = atomic_load(&other_slept);
+}
+
+Test(synctest_wait, waits_for_a_sleeper_due_at_the_same_instant)
+{
+	for (int i = 0; i < 200; i++) {
+		int saw = -1;
+		cr_assert_eq(goro_synctest_run(NULL, sleep_then_wait_body, &(int *){ &saw }),
+		             GORO_BUBBLE_OK);
+		cr_assert_eq(saw, 1, "run %d: Wait returned before the other sleeper ran", i);
+	}
+}
+
+/* The example of Go's testing/synctest documentation. */
+struct timeout_seen {
+	int before, at; /* ctx error just before and at the timeout */
+	int after_full_sleep;
+};
+
+static void docs_example_body(void *arg)
+{
+	struct timeout_seen *seen = *(struct timeout_seen **)arg;
+	const goro_duration timeout = 5 * GORO_SECOND;
+	goro_ctx *ctx = goro_with_timeout(goro_background(), timeout);
+	goro_sleep(timeout - 1);
+	goro_synctest_wait();
+	seen->before = goro_ctx_err(ctx);
+	goro_sleep(1);
+	goro_synctest_wait();
+	seen->at = goro_ctx_err(ctx);
+	goro_ctx_release(ctx);
+	/* The shorter form: Sleep the whole timeout, then Wait. */
+	ctx = goro_with_timeout(goro_background(), timeout);
+	goro_sleep(timeout);
+	goro_synctest_wait();
+	seen->after_full_sleep = goro_ctx_err(ctx);
+	goro_ctx_release(ctx);
+}
+
+Test(fake_time, the_synctest_docs_context_example)
+{
+	for (int i = 0; i < 200; i++) {
+		struct timeout_seen seen = { -1, -1, -1 };
+		cr_assert_eq(goro_synctest_run(NULL, docs_example_body, &(struct timeout_seen *){ &seen }),
+		             GORO_BUBBLE_OK);
+		cr_assert_eq(seen.before, 0, "run %d: done before the timeout", i);
+		cr_assert_eq(seen.at, GORO_DEADLINE_EXCEEDED, "run %d: not done at the timeout", i);
+		cr_assert_eq(seen.after_full_sleep, GORO_DEADLINE_EXCEEDED,
+		             "run %d: Sleep(timeout); Wait left the context live", i);
+	}
+}
+
+/* A timer due at the current instant runs at once in a bubble, even while
+ * the root keeps running (it never blocks, so the bubble never idles). */
+static atomic_int after_func_ran;
+
+static void mark_after_func(void *arg)
+{
+	atomic_store(&after_func_ran, 1);
+}
+
+struct busy_root_seen {
+	int ran;          /* AfterFunc(0) ran while the root spun */
+	int timer_ready;  /* NewTimer(0)'s channel had its value at once */
+	int reset_ready;  /* and again after Reset(0) */
+	int len, cap;     /* of a timer channel */
+};
+
+static void busy_root_body(void *arg)
+{
+	struct busy_root_seen *seen = *(struct busy_root_seen **)arg;
+	atomic_store(&after_func_ran, 0);
+	goro_timer *f = goro_after_func(0, mark_after_func, &(int){ 0 });
+	for (int i = 0; i < 1000000 && !atomic_load(&after_func_ran); i++)
+		goro_yield();
+	seen->ran = atomic_load(&after_func_ran);
+	goro_timer *t = goro_timer_new(0);
+	int64_t v = 0;
+	seen->timer_ready = goro_chan_tryrecv(goro_timer_chan(t), &v) == GORO_OK && v == goro_now();
+	goro_timer_reset(t, 0);
+	seen->reset_ready = goro_chan_tryrecv(goro_timer_chan(t), &v) == GORO_OK;
+	goro_timer_reset(t, GORO_SECOND);
+	goro_sleep(2 * GORO_SECOND);
+	seen->len = (int)goro_chan_len(goro_timer_chan(t));
+	seen->cap = (int)goro_chan_cap(goro_timer_chan(t));
+	goro_timer_free(t);
+	goro_timer_free(f);
+}
+
+Test(fake_time, timers_due_now_run_while_the_root_keeps_running)
+{
+	for (int i = 0; i < 50; i++) {
+		struct busy_root_seen seen = { -1, -1, -1, -1, -1 };
+		cr_assert_eq(goro_synctest_run(NULL, busy_root_body, &(struct busy_root_seen *){ &seen }),
+		             GORO_BUBBLE_OK);
+		cr_assert_eq(seen.ran, 1, "AfterFunc(0) did not run while the root ran");
+		cr_assert_eq(seen.timer_ready, 1, "NewTimer(0)'s channel was empty");
+		cr_assert_eq(seen.reset_ready, 1, "Reset(0)'s value was not there at once");
+		cr_assert(seen.len == 0 && seen.cap == 0, "timer channel len %d cap %d", seen.len,
+		          seen.cap);
+	}
+}
+
 struct tick_counter_args {
 	goro_ticker *ticker;
 	goro_chan *stop;   /* closed by the root */
@@ -719,7 +858,18 @@ static void sc_bubbled_chan_from_outside(void)
 	fprintf(stderr, "survived a send on a bubbled channel\n");
 }
 
-DEATH_SCENARIOS({ "wait_outside_bubble", sc_wait_outside_bubble },
+static void sc_bubbled_chan_closed_from_outside(void)
+{
+	struct smuggle_args a = { goro_chan_new(goro_chan *, 1), goro_chan_new(int, 0) };
+	goro_go(smuggle_runner, &a);
+	goro_chan *ch;
+	goro_chan_recv(a.out, &ch);
+	goro_chan_close(ch);
+	fprintf(stderr, "survived a close of a bubbled channel\n");
+}
+
+DEATH_SCENARIOS({ "bubbled_chan_closed_from_outside", sc_bubbled_chan_closed_from_outside },
+                { "wait_outside_bubble", sc_wait_outside_bubble },
                 { "wait_twice", sc_wait_twice },
                 { "nested_bubble", sc_nested_bubble },
                 { "bubbled_chan_from_outside", sc_bubbled_chan_from_outside });
@@ -1040,4 +1190,13 @@ Test(synctest_memory, ten_thousand_leaky_bubbles_do_not_grow_memory)
 	long growth = resident_bytes() - before;
 	cr_assert_lt(growth, 8L << 20, "RSS grew by %ld KiB over 10,000 bubbles", growth >> 10);
 	cr_assert_eq(goro_num_goroutine(), goroutines, "released goroutines still counted");
+}
+
+Test(synctest_misuse, a_bubbled_channel_closed_from_outside_is_fatal)
+{
+	struct death d;
+	death_run("bubbled_chan_closed_from_outside", &d);
+	death_assert_exit(&d, 2);
+	death_assert_stderr_has(&d, "fatal error: close of synctest channel from outside bubble");
+	death_assert_stderr_lacks(&d, "survived");
 }

@@ -12,6 +12,7 @@
 #include <goro.h>
 
 #include "death.h"
+#include "chan/chan.h"  /* fired(): a timer channel hides its buffer */
 #include "heap/heap.h" /* goro__heap_stats: nothing leaks */
 #include "waiting.h"
 
@@ -30,6 +31,13 @@ static void assert_quiet(goro_chan *c, goro_duration d, const char *what)
 {
 	int64_t v;
 	cr_assert_eq(goro_chan_recv_until(c, &v, after_now(d)), GORO_TIMEDOUT, "%s", what);
+}
+
+/* The timer has fired into its channel and nobody received the value:
+ * internal state, since len and cap of a timer channel read 0 (Go 1.23). */
+static bool fired(goro_timer *t)
+{
+	return __atomic_load_n(&goro_timer_chan(t)->qcount, __ATOMIC_RELAXED) == 1;
 }
 
 /* ------------------------------------------------------------------ */
@@ -167,8 +175,7 @@ Test(time, stop_before_fire)
 Test(time, stop_after_fire_but_unreceived_discards_the_value)
 {
 	goro_timer *t = goro_timer_new(1 * MS);
-	/* goro's timer channel buffers the fired value; wait until it has. */
-	EVENTUALLY(goro_chan_len(goro_timer_chan(t)) == 1);
+	EVENTUALLY(fired(t));
 	cr_assert(goro_timer_stop(t), "Stop after an unreceived fire reported false");
 	int64_t v;
 	cr_assert_eq(goro_chan_tryrecv(goro_timer_chan(t), &v), GORO_WOULDBLOCK,
@@ -192,7 +199,7 @@ Test(time, reset_after_fire_and_receive)
 Test(time, reset_after_unreceived_fire_has_no_stale_value)
 {
 	goro_timer *t = goro_timer_new(1 * MS);
-	EVENTUALLY(goro_chan_len(goro_timer_chan(t)) == 1);
+	EVENTUALLY(fired(t));
 	int64_t t1 = goro_now();
 	cr_assert(goro_timer_reset(t, 30 * MS), "Reset of an unreceived timer reported false");
 	int64_t v = recv_instant(goro_timer_chan(t));
@@ -652,6 +659,61 @@ Test(time, ticker_reset_from_many_goroutines)
 	recv_instant(goro_ticker_chan(tk));
 	recv_instant(goro_ticker_chan(tk));
 	goro_ticker_free(tk);
+}
+
+/* Go 1.23: a timer's channel is as if unbuffered: len and cap read 0,
+ * before and after it fires. */
+Test(time, timer_channels_report_len_and_cap_zero)
+{
+	goro_timer *t = goro_timer_new(1 * MS);
+	goro_ticker *tk = goro_ticker_new(1 * MS);
+	goro_chan *after = goro_after(1 * MS);
+	goro_chan *cs[] = { goro_timer_chan(t), goro_ticker_chan(tk), after };
+	for (int i = 0; i < 3; i++)
+		cr_assert(goro_chan_len(cs[i]) == 0 && goro_chan_cap(cs[i]) == 0,
+		          "channel %d: len %zu cap %zu before firing", i, goro_chan_len(cs[i]),
+		          goro_chan_cap(cs[i]));
+	EVENTUALLY(fired(t));
+	goro_sleep(5 * MS);
+	for (int i = 0; i < 3; i++)
+		cr_assert(goro_chan_len(cs[i]) == 0 && goro_chan_cap(cs[i]) == 0,
+		          "channel %d: len %zu cap %zu after firing", i, goro_chan_len(cs[i]),
+		          goro_chan_cap(cs[i]));
+	for (int i = 0; i < 3; i++)
+		recv_instant(cs[i]); /* the values are still delivered */
+	goro_timer_free(t);
+	goro_ticker_free(tk);
+}
+
+/* Go 1.23 runs an expired timer when its channel is read: NewTimer(0)'s
+ * value is there for a non-blocking receive at once, without waiting for
+ * a worker to fire it. */
+Test(time, expired_timer_channel_is_readable_at_once)
+{
+	for (int i = 0; i < 1000; i++) {
+		goro_timer *t = goro_timer_new(i % 2 ? 0 : -GORO_SECOND);
+		int64_t v = 0;
+		if (i % 3 == 0) {
+			goro_case k[] = { GORO_RECV(goro_timer_chan(t), &v) };
+			cr_assert_eq(goro_select(k, 1, true), 0, "round %d: select missed an expired timer", i);
+		} else {
+			cr_assert_eq(goro_chan_tryrecv(goro_timer_chan(t), &v), GORO_OK,
+			             "round %d: an expired timer's channel was empty", i);
+		}
+		cr_assert_gt(v, 0);
+		cr_assert_eq(goro_chan_tryrecv(goro_timer_chan(t), &v), GORO_WOULDBLOCK,
+		             "round %d: two values", i);
+		goro_timer_free(t);
+	}
+	/* A timer whose instant has passed while this goroutine kept its
+	 * worker busy (so no scheduler ran it). */
+	goro_timer *t = goro_timer_new(1 * MS);
+	int64_t end = goro_now() + 2 * MS;
+	while (goro_now() < end)
+		;
+	int64_t v;
+	cr_assert_eq(goro_chan_tryrecv(goro_timer_chan(t), &v), GORO_OK);
+	goro_timer_free(t);
 }
 
 /* ------------------------------------------------------------------ */

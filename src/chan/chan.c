@@ -90,7 +90,8 @@ GORO_API void goro_chan_free(goro_chan *c)
 void goro__chan_check_bubble(struct goro_chan *c, const char *op)
 {
 	if (unlikely(c->bubble != NULL) && c->bubble != goro__getg()->bubble)
-		goro__throw("%s on synctest channel from outside bubble", op);
+		goro__throw("%s %s synctest channel from outside bubble", op,
+		            strcmp(op, "close") == 0 ? "of" : "on"); /* Go's wording */
 }
 
 void goro__chan_wake(struct goro_waiter *w, bool success)
@@ -240,6 +241,8 @@ static int chan_recv(struct goro_chan *c, void *elem, bool block)
 	}
 	check_live(c, "receive");
 	goro__chan_check_bubble(c, "receive");
+	if (unlikely(c->timer != NULL))
+		goro__rtimer_run_if_expired(c->timer);
 	goro__spin_lock(&c->lock);
 	if (c->closed && c->qcount == 0) {
 		goro__spin_unlock(&c->lock);
@@ -331,14 +334,14 @@ GORO_API void goro_chan_close(goro_chan *c)
 
 GORO_API size_t goro_chan_len(goro_chan *c)
 {
-	if (!c)
-		return 0;
+	if (!c || c->timer)
+		return 0; /* a timer channel looks unbuffered (Go 1.23) */
 	return __atomic_load_n(&c->qcount, __ATOMIC_RELAXED);
 }
 
 GORO_API size_t goro_chan_cap(goro_chan *c)
 {
-	return c ? c->cap : 0;
+	return c && !c->timer ? c->cap : 0;
 }
 
 GORO_API size_t goro_chan_elemsize(goro_chan *c)

@@ -25,6 +25,7 @@
 
 #include "sched/g.h"
 #include "sched/spinlock.h"
+#include "time/rtimer.h"
 
 struct goro_chan {
 	goro_spinlock lock;
@@ -35,6 +36,9 @@ struct goro_chan {
 	size_t sendx, recvx;
 	struct goro_waitq recvq, sendq;
 	struct goro_bubble *bubble; /* synctest bubble it was made in */
+	/* A timer's channel (Go's c.timer): len and cap read 0, and a
+	 * receive first runs the timer if it has expired (Go 1.23). */
+	struct goro_rtimer *timer;
 	char buf[];                 /* cap * elemsize bytes */
 };
 

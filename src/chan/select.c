@@ -213,6 +213,17 @@ static int block_on_all(struct sel *s, int64_t deadline, int reason)
 	return won->case_index;
 }
 
+/* A receive from an expired timer's channel sees its value at once (Go
+ * 1.23 runs the timer first); the timer sends, so no channel is locked. */
+static void run_expired_timers(struct sel *s)
+{
+	for (int p = 0; p < s->npoll; p++) {
+		goro_case *k = &s->cases[s->poll[p]];
+		if (unlikely(k->chan->timer != NULL) && k->dir == GORO_CASE_RECV)
+			goro__rtimer_run_if_expired(k->chan->timer);
+	}
+}
+
 static int select_run(struct sel *s, bool block, int64_t deadline, int reason)
 {
 	for (int i = 0; i < s->total; i++) {
@@ -231,6 +242,7 @@ static int select_run(struct sel *s, bool block, int64_t deadline, int reason)
 	 * channel (Go's selectgo sorts pollorder into lockorder the same way). */
 	memcpy(s->lock, s->poll, (size_t)s->npoll * sizeof *s->lock);
 	sort_lockorder(s);
+	run_expired_timers(s);
 	lock_all(s);
 	for (int p = 0; p < s->npoll; p++) {
 		if (try_case(s, s->poll[p])) {

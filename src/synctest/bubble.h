@@ -3,13 +3,17 @@
  *
  * Accounting (under b->lock): `total` goroutines belong to the bubble,
  * `blocked` of them are durably blocked.  When blocked == total the bubble
- * is idle, and exactly one of Go's three things happens (synctest.go):
- *   1. a pending goro_synctest_wait returns;
+ * is idle, and exactly one of these happens (Go's synctest.go):
+ *   0. timers due at the current fake instant fire, all of them;
+ *   1. else a pending goro_synctest_wait returns;
  *   2. else, if the root is still running, the fake clock jumps to the
- *      next timer and fires it;
+ *      next timer and every timer due then fires;
  *   3. else it is a deadlock: the bubble's runner is woken to report it.
+ * While timers fire (`firing`), the bubble is not judged idle, so one
+ * instant's timers all run before anyone can find it blocked again.
  * The transition is detected by whoever makes the last goroutine block
- * (its park) or exit.
+ * (its park) or exit.  A timer armed inside the bubble at the current
+ * instant runs at once, in the goroutine arming it (time/timer.c).
  */
 #ifndef GORO_BUBBLE_H
 #define GORO_BUBBLE_H
@@ -42,6 +46,7 @@ struct goro_bubble {
 	                         * before fn, canceled before the cleanups,
 	                         * released when run returns */
 	bool finished;
+	bool firing;            /* idle step firing due timers: not idle */
 };
 
 GORO_HIDDEN uint32_t goro__bubble_id(struct goro_bubble *b);

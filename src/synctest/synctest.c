@@ -41,17 +41,23 @@ GORO_API int64_t goro_synctest_bubble(void)
 	return goro__bubble_id(goro__getg()->bubble);
 }
 
-enum idle_action { IDLE_NONE, IDLE_WAKE_WAITER, IDLE_FIRE_TIMER, IDLE_DEADLOCK };
+enum idle_action { IDLE_NONE, IDLE_FIRE_DUE, IDLE_WAKE_WAITER, IDLE_ADVANCE, IDLE_DEADLOCK };
 
-/* b->lock held.  What an idle bubble must do now (Go's three rules). */
+/* b->lock held.  What an idle bubble must do now (Go's rules): timers due
+ * at the current instant run first, all of them (a goroutine whose timer
+ * is due is not durably blocked); then a pending Wait returns; then, while
+ * the root runs, time jumps to the next timer; else it is a deadlock. */
 static enum idle_action idle_decide(struct goro_bubble *b)
 {
-	if (b->finished || b->total == 0 || b->blocked < b->total)
+	if (b->finished || b->total == 0 || b->blocked < b->total || b->firing)
 		return IDLE_NONE;
+	int64_t next = goro__timerheap_next(&b->timers);
+	if (next <= b->now)
+		return IDLE_FIRE_DUE;
 	if (b->waiter)
 		return IDLE_WAKE_WAITER;
-	if (!b->root_done && goro__timerheap_next(&b->timers) != INT64_MAX)
-		return IDLE_FIRE_TIMER;
+	if (!b->root_done && next != INT64_MAX)
+		return IDLE_ADVANCE;
 	return IDLE_DEADLOCK;
 }
 
@@ -96,15 +102,26 @@ static void idle_run(struct goro_bubble *b)
 			wake_runner(r);
 			return;
 		}
-		/* Time jumps to the next timer; same-instant timers fire in random
-		 * order (the fake heap breaks ties with a random sequence). */
+		/* Time jumps to the next timer (IDLE_ADVANCE); then every timer
+		 * due at that instant fires, in random order (the fake heap breaks
+		 * ties with a random sequence), before the bubble is judged again:
+		 * `firing` keeps the goroutines they wake from finding it idle
+		 * while some are still to fire (Go's bubble.active). */
 		int64_t next = goro__timerheap_next(&b->timers);
-		if (next > b->now)
+		if (a == IDLE_ADVANCE && next > b->now)
 			b->now = next;
 		int64_t now = b->now;
+		b->firing = true;
 		goro__spin_unlock(&b->lock);
-		goro__timerheap_fire_one(&b->timers, now);
+		goro__timerheap_run(&b->timers, now);
 		goro__spin_lock(&b->lock);
+		b->firing = false;
+		if (b->total == 0 && !b->finished) { /* the last one left meanwhile */
+			struct goro_g *r = finish_locked(b, GORO_BUBBLE_OK);
+			goro__spin_unlock(&b->lock);
+			wake_runner(r);
+			return;
+		}
 	}
 }
 
@@ -170,7 +187,9 @@ void goro__bubble_on_exit(struct goro_g *g)
 	b->total--;
 	if (g == b->root)
 		b->root_done = true;
-	if (b->total == 0 && !b->finished) {
+	/* While an idle step fires timers the bubble stays alive: that step
+	 * finishes it (it still uses b, and a timer may start a goroutine). */
+	if (b->total == 0 && !b->finished && !b->firing) {
 		struct goro_g *r = finish_locked(b, GORO_BUBBLE_OK);
 		goro__spin_unlock(&b->lock);
 		wake_runner(r);

@@ -308,22 +308,19 @@ bool goro__timerheap_fire_one(struct goro_timerheap *h, int64_t now)
 	return true;
 }
 
-bool goro__rtimer_due(struct goro_rtimer *t, int64_t now)
+bool goro__rtimer_run_if_expired(struct goro_rtimer *t)
 {
 	goro__spin_lock(&t->lock);
-	bool due = t->state == T_PENDING && t->when <= now;
-	goro__spin_unlock(&t->lock);
-	return due;
-}
-
-bool goro__rtimer_run_if_due(struct goro_rtimer *t, int64_t now)
-{
-	goro__spin_lock(&t->lock);
-	if (t->state != T_PENDING || t->when > now) {
+	if (t->state != T_PENDING) {
 		goro__spin_unlock(&t->lock);
 		return false;
 	}
 	struct goro_timerheap *h = t->heap;
+	int64_t now = goro__timerheap_now(h);
+	if (t->when > now) {
+		goro__spin_unlock(&t->lock);
+		return false;
+	}
 	goro__spin_lock(&h->lock);
 	begin_run(h, t, goro__thread_token());
 	goro__spin_unlock(&h->lock);

@@ -104,11 +104,10 @@ GORO_HIDDEN void goro__rtimer_start(struct goro_rtimer *t, struct goro_timerheap
 /* True if t was pending (it will not fire).  On return fn is not running,
  * unless the caller is fn. */
 GORO_HIDDEN bool goro__rtimer_stop(struct goro_rtimer *t);
-/* True if t is pending and due at `now` (a timer channel's receive runs
- * it early, as Go 1.23 does). */
-GORO_HIDDEN bool goro__rtimer_due(struct goro_rtimer *t, int64_t now);
-/* Runs t now if it is pending and due at `now`; true if it ran. */
-GORO_HIDDEN bool goro__rtimer_run_if_due(struct goro_rtimer *t, int64_t now);
+/* Runs t now, in the caller, if it is pending and expired on its heap's
+ * clock; true if it ran.  A timer channel's receive does this first, so an
+ * expired timer's value is there at once (Go 1.23's maybeRunChan). */
+GORO_HIDDEN bool goro__rtimer_run_if_expired(struct goro_rtimer *t);
 /* Fires every timer due at `now`; returns how many fired. */
 GORO_HIDDEN int goro__timerheap_run(struct goro_timerheap *h, int64_t now);
 /* Pops one timer due at `now` or earlier and fires it; false if none. */

@@ -1,10 +1,11 @@
 /*
  * timer.c — time.Timer, time.After, time.AfterFunc and time.Ticker.
  *
- * Channel timers follow Go 1.23: the channel has room for one value, and
- * Stop and Reset discard a value that fired but was not received, so no
- * stale time is ever read after them (and Stop reports true in that case,
- * as Go's does).  The runtime timer fires on a worker's scheduler and only
+ * Channel timers follow Go 1.23: the channel has room for one value but
+ * reports len and cap 0, a receive runs an expired timer first (so
+ * NewTimer(0)'s value is there at once), and Stop and Reset discard a
+ * value that fired but was not received, so no stale time is ever read
+ * after them (and Stop reports true in that case, as Go's does).  The runtime timer fires on a worker's scheduler and only
  * does a non-blocking send; AfterFunc starts a goroutine.
  *
  * Timers are runtime-held references: their heap arrays live in plain
@@ -53,8 +54,10 @@ static struct goro_timer *timer_alloc(size_t extra, goro_rtimer_fn fn, bool with
 		goro_panic("goro: out of memory creating a timer");
 	goro__rtimer_init(&t->rt, fn, t);
 	t->bubble = goro__getg()->bubble;
-	if (with_chan)
+	if (with_chan) {
 		t->c = goro_chan_make(sizeof(int64_t), 1);
+		t->c->timer = &t->rt;
+	}
 	return t;
 }
 
@@ -62,6 +65,13 @@ static void arm(struct goro_timer *t, goro_duration d)
 {
 	struct goro_timerheap *h = goro__timerheap_current();
 	goro__rtimer_start(&t->rt, h, goro__when_after(goro__timerheap_now(h), d));
+	/* In a bubble a timer due at the current fake instant runs now, in
+	 * this goroutine (Go's timer.modify does): otherwise it would wait
+	 * until the whole bubble blocks, and AfterFunc(0) would not run while
+	 * the root keeps running.  Outside, the worker's heap runs it soon,
+	 * and a receive from its channel runs it first. */
+	if (h->fake && d <= 0)
+		goro__rtimer_run_if_expired(&t->rt);
 }
 
 /* A timer used after goro_timer_free (or freed twice), told by the heap's
