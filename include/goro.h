@@ -520,7 +520,9 @@ GORO_API void goro_free(void *p);
  * leak detection first).  debug=0: gzip'd pprof protobuf; debug=1: counts
  * per stack; debug=2: every goroutine's stack as in a Go panic (any
  * debug > 2 is 2, as in Go's WriteTo).  Returns 0, or -1 for an unknown
- * name or a negative debug level (errno EINVAL).
+ * name or a negative debug level (errno EINVAL), or GORO_LEAK_INCONCLUSIVE
+ * when detection gave no verdict (the profile is written, empty, with an
+ * "inconclusive: <why>" line).
  */
 GORO_API int goro_profile_write(const char *name, FILE *out, int debug);
 /* Number of goroutines for a profile name (index pages), -1 if unknown. */
@@ -658,12 +660,23 @@ typedef struct goro_leaked {
 } goro_leaked;
 
 /*
+ * No verdict: some thread could not be stopped (it blocks GORO_STW_SIGNAL
+ * and keeps running) even after a few tries, so nothing could be judged.
+ * Returned by goro_leakprof_find and goro_profile_write("goroutineleak").
+ */
+enum { GORO_LEAK_INCONCLUSIVE = -2 };
+
+/*
  * Runs leak detection now (stops the world) and returns the number of
- * leaked goroutines (-1 on error); *out (if not NULL) receives an array of
- * them, to release with goro_leakprof_free (it lives in memory the
- * detector does not scan, so its wait_objects never hide later leaks).
+ * leaked goroutines, GORO_LEAK_INCONCLUSIVE, or -1 on error; *out (if not
+ * NULL) receives an array of them, to release with goro_leakprof_free (it
+ * lives in memory the detector does not scan, so its wait_objects never
+ * hide later leaks).
  */
 GORO_API int goro_leakprof_find(goro_leaked **out);
+/* Why the last detection run was inconclusive (static text), NULL if it
+ * gave a verdict or none ran yet. */
+GORO_API const char *goro_leakprof_inconclusive(void);
 GORO_API void goro_leakprof_free(goro_leaked *arr);
 /* Leaked goroutines found by the last detection run (Go's Count()). */
 GORO_API int goro_leakprof_count(void);

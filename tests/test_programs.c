@@ -8,15 +8,21 @@
 #include <string.h>
 #include <sys/wait.h>
 
-static int run(const char *prog, char *out, size_t cap)
+/* Runs prog with env (assignments, "" for none) in front; its status. */
+static int run_env(const char *env, const char *prog, char *out, size_t cap)
 {
 	char cmd[1024];
-	snprintf(cmd, sizeof cmd, "%s/%s 2>&1", GORO_TEST_PROGRAMS_DIR, prog);
+	snprintf(cmd, sizeof cmd, "%s %s/%s 2>&1", env, GORO_TEST_PROGRAMS_DIR, prog);
 	FILE *p = popen(cmd, "r");
 	cr_assert_not_null(p, "popen %s", cmd);
 	size_t n = fread(out, 1, cap - 1, p);
 	out[n] = 0;
 	return pclose(p);
+}
+
+static int run(const char *prog, char *out, size_t cap)
+{
+	return run_env("", prog, out, cap);
 }
 
 Test(programs, guard2_main_in_select_not_reported_child_is, .timeout = 60)
@@ -58,4 +64,14 @@ Test(programs, preloaded_malloc_stops_hiding_leaks, .timeout = 60)
 	cr_assert_not_null(strstr(out, "leaked 1"), "with the preload, exactly the dropped "
 	                   "block's waiter leaks:\n%s", out);
 #endif
+}
+
+Test(programs, leakcheck_at_exit_says_inconclusive_with_status_24, .timeout = 60)
+{
+	char out[8192];
+	int st = run_env("GORO_LEAKCHECK=1", "leakcheck_inconclusive", out, sizeof out);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 24, "status %d:\n%s", st, out);
+	cr_assert_not_null(strstr(out, "goro: leak check at exit (GORO_LEAKCHECK): inconclusive: "
+	                               "a thread could not be stopped"), "%s", out);
+	cr_assert_null(strstr(out, "leaked goroutine"), "%s", out);
 }

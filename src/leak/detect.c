@@ -601,13 +601,16 @@ static int analyse(struct detector *d, struct goro_leak_run *run)
 	goro__for_each_g(collect_one, d);
 	if (d->overflow) {
 		run->inconclusive = true;
+		run->why = "more goroutines than the detector's table holds";
 		return 0;
 	}
 	place_physical(d);
 	classify(d);
 	mark_all(d);
-	if (d->overflow)
-		run->inconclusive = true; /* mark stack full: cannot be sure */
+	if (d->overflow) { /* mark stack full: cannot be sure */
+		run->inconclusive = true;
+		run->why = "the mark stack overflowed";
+	}
 	int n = finish(d, run);
 	/* Park the result in the (empty) mark stack; it is copied to the
 	 * heap after the restart.  Leaked goroutines never run again, so the
@@ -638,9 +641,13 @@ int goro__leak_detect(struct goro_leak_run *run)
 	/* A thread that would not stop may be mid-update anywhere: no verdict
 	 * (soundness first), and no runtime lock may be taken. */
 	run->inconclusive = rep.unstopped_threads > 0;
+	if (run->inconclusive)
+		run->why = "a thread could not be stopped (it blocks the stop signal, "
+		           "GORO_STW_SIGNAL, and keeps running)";
 	int n = run->inconclusive ? 0 : analyse(d, run);
 	if (n && !goro__stw_quiet_verified()) {
 		run->inconclusive = true; /* a thread we could not stop ran */
+		run->why = "a thread that blocks the stop signal ran during the analysis";
 		n = 0;
 		for (size_t i = 0; i < d->ng; i++)
 			if (d->gs[i].role == R_CANDIDATE)

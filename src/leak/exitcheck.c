@@ -4,7 +4,8 @@
  *   GORO_LEAKCHECK=1   like LeakSanitizer: at exit (return from main or
  *                      exit()), run detection, print the leaked goroutines
  *                      debug=2 style to stderr and exit with status 23 if
- *                      any leaked.
+ *                      any leaked, 24 if detection gave no verdict
+ *                      (a thread could not be stopped).
  *   SIGUSR2 (or GORO_LEAKPROF_SIGNAL=N)
  *                      writes the goroutineleak profile to
  *                      GORO_LEAKPROF_PATH (debug GORO_LEAKPROF_DEBUG,
@@ -26,7 +27,9 @@
 #include "sched/gsnap.h"
 #include "sched/sched.h"
 
-enum { EXIT_LEAKED = 23 };
+/* Inconclusive: neither "clean" (0) nor "leaked" (23), so that CI does not
+ * pass a run it could not check. */
+enum { EXIT_LEAKED = 23, EXIT_INCONCLUSIVE = 24 };
 
 static void exit_check(int status, void *arg)
 {
@@ -36,6 +39,14 @@ static void exit_check(int status, void *arg)
 	GORO_REQUEST_BEGIN();
 	int n = goro__leak_detect_counted(&run);
 	GORO_REQUEST_END();
+	if (n == GORO_LEAK_INCONCLUSIVE) {
+		char line[160];
+		fflush(stdout);
+		fprintf(stderr, "goro: leak check at exit (GORO_LEAKCHECK): %s\n",
+		        goro__leak_inconclusive_line(&run, line, sizeof line));
+		fflush(stderr);
+		_exit(EXIT_INCONCLUSIVE);
+	}
 	if (n > 0) {
 		fflush(stdout);
 		fprintf(stderr, "goro: %d leaked goroutine%s at exit (GORO_LEAKCHECK):\n\n", n,

@@ -26,7 +26,8 @@
 struct goro_leak_run {
 	int nleaked;
 	struct goro_g **leaked;   /* malloc'd; valid until the next run */
-	bool inconclusive;         /* some thread could not be stopped */
+	bool inconclusive;         /* no verdict: see why */
+	const char *why;           /* static text when inconclusive, else NULL */
 	int64_t pause_ns;          /* how long the world was stopped */
 };
 

@@ -159,6 +159,28 @@ static int param(const struct goro_http_request *req, const char *key, char *val
 	return n > 0 ? 1 : 0;
 }
 
+/*
+ * Detection gave no verdict: 503, so that a monitor polling the endpoint
+ * never takes "could not tell" for "no leaks".  A text profile keeps its
+ * body (it carries the "inconclusive: <why>" line); a binary one is
+ * replaced by that line, which a client reading the status can show.
+ */
+static void serve_inconclusive(struct goro_http_response *resp, bool text)
+{
+	resp->status = 503;
+	resp->content_type = TEXT_PLAIN;
+	resp->attachment = NULL;
+	if (text)
+		return;
+	free(resp->body);
+	resp->body = NULL;
+	resp->body_len = 0;
+	const char *why = goro_leakprof_inconclusive();
+	char line[160];
+	snprintf(line, sizeof line, "inconclusive: %s", why ? why : "no verdict");
+	pprof_error(resp, 503, line);
+}
+
 static void serve_profile(const struct goro_http_request *req, const char *name,
                           struct goro_http_response *resp)
 {
@@ -185,6 +207,10 @@ static void serve_profile(const struct goro_http_request *req, const char *name,
 		return;
 	}
 	int rc = goro__debug_profile(name, (int)debug, &resp->body, &resp->body_len);
+	if (rc == GORO_LEAK_INCONCLUSIVE) {
+		serve_inconclusive(resp, debug != 0);
+		return;
+	}
 	if (rc != 0) {
 		free(resp->body);
 		resp->body = NULL;

@@ -35,6 +35,7 @@ enum {
 	PROFILE_TIME_NANOS = 9,
 	PROFILE_PERIOD_TYPE = 11,
 	PROFILE_PERIOD = 12,
+	PROFILE_COMMENT = 13,
 };
 enum { VALUETYPE_TYPE = 1, VALUETYPE_UNIT = 2 };
 enum { SAMPLE_LOCATION_ID = 1, SAMPLE_VALUE = 2 };
@@ -194,7 +195,7 @@ static int64_t now_nanos(void)
 
 /* Encodes the whole Profile into b->pb. */
 static void build(struct builder *b, const char *name,
-                  const struct goro_gsnap *g, int n)
+                  const struct goro_gsnap *g, int n, const char *note)
 {
 	struct goro_stackgroup *groups;
 	int ngroups = goro__group_stacks(g, n, &groups);
@@ -210,6 +211,8 @@ static void build(struct builder *b, const char *name,
 	goro__pb_int64(&b->pb, PROFILE_PERIOD, 1);
 	goro__pb_int64(&b->pb, PROFILE_TIME_NANOS, now_nanos());
 	/* duration_nanos stays 0 (absent): a snapshot, not an interval. */
+	if (note) /* `go tool pprof -comments` shows it */
+		goro__pb_int64(&b->pb, PROFILE_COMMENT, str(b, note));
 	for (int i = 0; i < ngroups; i++)
 		sample(b, &groups[i]);
 	free(groups);
@@ -220,13 +223,13 @@ static void build(struct builder *b, const char *name,
 		goro__pb_string(&b->pb, PROFILE_STRING_TABLE, b->strs.strs[i]);
 }
 
-int goro__fmt_proto(FILE *out, const char *name, const struct goro_gsnap *g,
-                    int n)
+int goro__fmt_proto_note(FILE *out, const char *name, const struct goro_gsnap *g,
+                         int n, const char *note)
 {
 	struct builder b = { 0 };
 	int rc = -1;
 
-	build(&b, name, g, n);
+	build(&b, name, g, n, note);
 	if (!b.failed && !b.pb.failed)
 		rc = goro__gzip_write(out, b.pb.buf, b.pb.len);
 	goro__pb_free(&b.pb);

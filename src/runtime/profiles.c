@@ -56,32 +56,59 @@ static bool keep_leaked(struct goro_g *g, void *arg)
 	return g->leaked;
 }
 
-static int write_snaps(const char *name, FILE *out, int debug, struct goro_gsnap *s, int n)
+/* note: the "inconclusive: why" line of a detection without verdict. */
+static int write_snaps(const char *name, FILE *out, int debug, struct goro_gsnap *s, int n,
+                       const char *note)
 {
 	if (!s)
 		return -1;
-	if (debug >= 2)
+	if (debug >= 2) {
+		if (note)
+			fprintf(out, "%s\n\n", note);
 		goro__fmt_debug2(out, s, n);
-	else if (debug == 1)
-		goro__fmt_debug1(out, name, s, n);
-	else if (goro__fmt_proto(out, name, s, n) != 0)
+	} else if (debug == 1) {
+		goro__fmt_debug1_note(out, name, s, n, note);
+	} else if (goro__fmt_proto_note(out, name, s, n, note) != 0) {
 		return -1;
+	}
 	return 0;
 }
+
+/* The reason of the last run without a verdict (static text), or NULL. */
+static _Atomic(const char *) last_inconclusive;
+
+/*
+ * A thread that cannot be stopped is usually busy for a moment only (a
+ * test runner's helper, a library's worker between two sleeps): a few
+ * tries, spaced out, before detection gives up and says so.
+ */
+enum { INCONCLUSIVE_TRIES = 4 };
+static const goro_duration retry_pause[INCONCLUSIVE_TRIES - 1] = {
+	2 * GORO_MILLISECOND, 10 * GORO_MILLISECOND, 40 * GORO_MILLISECOND
+};
 
 int goro__leak_detect_counted(struct goro_leak_run *run)
 {
 	int n = goro__leak_detect(run);
-	if (run->inconclusive) {
-		static atomic_bool warned;
-		if (!atomic_exchange(&warned, true))
-			fputs("goro: leak detection inconclusive: a thread could not be stopped "
-			      "(it blocks the stop signal, see GORO_STW_SIGNAL); reporting no leaks\n",
-			      stderr);
+	for (int i = 0; n >= 0 && run->inconclusive && i < INCONCLUSIVE_TRIES - 1; i++) {
+		goro__leak_run_free(run);
+		goro_sleep(retry_pause[i]);
+		n = goro__leak_detect(run);
 	}
-	if (n >= 0)
-		atomic_store(&last_leak_count, n);
-	return n;
+	if (n < 0)
+		return n;
+	atomic_store(&last_inconclusive, run->inconclusive ? run->why : NULL);
+	atomic_store(&last_leak_count, n);
+	return run->inconclusive ? GORO_LEAK_INCONCLUSIVE : n;
+}
+
+const char *goro__leak_inconclusive_line(const struct goro_leak_run *run, char *buf,
+                                         size_t cap)
+{
+	if (!run->inconclusive)
+		return NULL;
+	snprintf(buf, cap, "inconclusive: %s", run->why ? run->why : "no verdict");
+	return buf;
 }
 
 static int write_goroutine(FILE *out, int debug)
@@ -90,7 +117,7 @@ static int write_goroutine(FILE *out, int debug)
 	struct goro_gsnap *s = goro__snapshot(NULL, NULL, &n);
 	for (int i = 0; i < n && s; i++)
 		s[i].leaked = false; /* only the goroutineleak profile says so */
-	int rc = write_snaps("goroutine", out, debug, s, n);
+	int rc = write_snaps("goroutine", out, debug, s, n, NULL);
 	free(s);
 	return rc;
 }
@@ -98,15 +125,18 @@ static int write_goroutine(FILE *out, int debug)
 static int write_goroutineleak(FILE *out, int debug)
 {
 	struct goro_leak_run run;
-	if (goro__leak_detect_counted(&run) < 0)
+	int found = goro__leak_detect_counted(&run);
+	if (found < 0 && found != GORO_LEAK_INCONCLUSIVE)
 		return -1;
+	char line[160];
+	const char *note = goro__leak_inconclusive_line(&run, line, sizeof line);
 	goro__leak_run_free(&run);
 	int n;
 	/* debug=2 shows every goroutine, the leaked ones marked (Go does). */
 	struct goro_gsnap *s = goro__snapshot(debug >= 2 ? NULL : keep_leaked, NULL, &n);
-	int rc = write_snaps("goroutineleak", out, debug, s, n);
+	int rc = write_snaps("goroutineleak", out, debug, s, n, note);
 	free(s);
-	return rc;
+	return rc == 0 && note ? GORO_LEAK_INCONCLUSIVE : rc;
 }
 
 GORO_API int goro_profile_write(const char *name, FILE *out, int debug)
@@ -146,6 +176,11 @@ GORO_API void goro_dump(FILE *out)
 GORO_API void goro_leakprof_free(goro_leaked *arr)
 {
 	goro_free(arr);
+}
+
+GORO_API const char *goro_leakprof_inconclusive(void)
+{
+	return atomic_load(&last_inconclusive);
 }
 
 GORO_API int64_t goro_leakprof_pause_ns(void)
@@ -193,7 +228,7 @@ GORO_API int goro_leakprof_find(goro_leaked **out)
 	GORO_REQUEST_END();
 	if (n <= 0) {
 		goro__leak_run_free(&run);
-		return n < 0 ? -1 : 0;
+		return n == GORO_LEAK_INCONCLUSIVE ? n : n < 0 ? -1 : 0;
 	}
 	if (out) {
 		/* Tracked and never scanned: a stale copy of the wait-object

@@ -12,7 +12,13 @@
  * world frozen; malloc'd, *n entries. */
 GORO_HIDDEN struct goro_gsnap *goro__snapshot(bool (*keep)(struct goro_g *g, void *arg),
                                               void *arg, int *n);
-/* goro__leak_detect that also records the count for goro_leakprof_count. */
+/* goro__leak_detect, retried a few times while inconclusive, that also
+ * records the count (goro_leakprof_count) and the verdict
+ * (goro_leakprof_inconclusive): the leaked count, GORO_LEAK_INCONCLUSIVE,
+ * or -1 (buffers).  run is filled in every case but -1. */
 GORO_HIDDEN int goro__leak_detect_counted(struct goro_leak_run *run);
+/* "inconclusive: <why>" in buf for a run without verdict, else NULL. */
+GORO_HIDDEN const char *goro__leak_inconclusive_line(const struct goro_leak_run *run,
+                                                     char *buf, size_t cap);
 
 #endif /* GORO_PROFILES_H */

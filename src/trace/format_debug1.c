@@ -83,13 +83,15 @@ static void print_record(FILE *out, const struct goro_stackgroup *grp)
 	}
 }
 
-void goro__fmt_debug1(FILE *out, const char *name, const struct goro_gsnap *g,
-                      int n)
+void goro__fmt_debug1_note(FILE *out, const char *name, const struct goro_gsnap *g,
+                           int n, const char *note)
 {
 	struct goro_stackgroup *groups;
 	int ngroups = goro__group_stacks(g, n, &groups);
 
 	fprintf(out, "%s profile: total %d\n", name, n);
+	if (note) /* a comment line: pprof's legacy-text parser skips it */
+		fprintf(out, "# %s\n", note);
 	if (ngroups < 0) {
 		fputs("# out of memory\n", out);
 		return;

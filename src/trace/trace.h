@@ -88,12 +88,24 @@ struct goro_gsnap {
 GORO_HIDDEN void goro__fmt_debug2(FILE *out, const struct goro_gsnap *g, int n);
 /* One goroutine in debug=2 style (header, frames, created by). */
 GORO_HIDDEN void goro__fmt_goroutine(FILE *out, const struct goro_gsnap *g);
-/* debug=1: "<name> profile: total N" then one entry per distinct stack. */
-GORO_HIDDEN void goro__fmt_debug1(FILE *out, const char *name,
-                                  const struct goro_gsnap *g, int n);
-/* debug=0: gzip'd protobuf, sample type (name, "count"). 0 on success. */
-GORO_HIDDEN int goro__fmt_proto(FILE *out, const char *name,
-                                const struct goro_gsnap *g, int n);
+/* debug=1: "<name> profile: total N" then one entry per distinct stack;
+ * a note (NULL: none) follows the header as a "# note" comment line. */
+GORO_HIDDEN void goro__fmt_debug1_note(FILE *out, const char *name,
+                                       const struct goro_gsnap *g, int n, const char *note);
+static inline void goro__fmt_debug1(FILE *out, const char *name, const struct goro_gsnap *g,
+                                    int n)
+{
+	goro__fmt_debug1_note(out, name, g, n, NULL);
+}
+/* debug=0: gzip'd protobuf, sample type (name, "count"); a note (NULL:
+ * none) becomes the Profile's comment.  0 on success. */
+GORO_HIDDEN int goro__fmt_proto_note(FILE *out, const char *name,
+                                     const struct goro_gsnap *g, int n, const char *note);
+static inline int goro__fmt_proto(FILE *out, const char *name, const struct goro_gsnap *g,
+                                  int n)
+{
+	return goro__fmt_proto_note(out, name, g, n, NULL);
+}
 /* goleak's failure text for n unexpected goroutines. */
 GORO_HIDDEN void goro__fmt_goleak(FILE *out, const struct goro_gsnap *g, int n);
 /* The first visible (non-internal) frame's function name, "?" if none. */
