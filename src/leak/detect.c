@@ -18,6 +18,7 @@
 #include "chan/chan.h"
 #include "heap/heap.h"
 #include "leak/leak.h"
+#include "net/offload.h"
 #include "runtime/owned.h"
 #include "runtime/stw.h"
 #include "sched/gsnap.h"
@@ -541,6 +542,11 @@ static bool may_run(struct detector *d, const struct gentry *e)
 	return false;
 }
 
+static void push_root(uintptr_t lo, uintptr_t hi, void *arg)
+{
+	push(arg, lo, hi);
+}
+
 static void mark_all(struct detector *d)
 {
 	goro__owned_index_stacks();
@@ -549,6 +555,8 @@ static void mark_all(struct detector *d)
 		preload.mark_clear();
 	collect_exclusions(d);
 	scan_mappings(d);
+	goro__offload_roots(push_root, d); /* helper stacks: their live parts */
+	drain(d);
 	for (size_t i = 0; i < d->ng; i++) {
 		if (d->gs[i].role == R_ROOT) {
 			if (unlikely(debug_marks))
@@ -670,7 +678,8 @@ int goro__leak_detect(struct goro_leak_run *run)
 
 void goro__leak_run_free(struct goro_leak_run *run)
 {
-	free(run->leaked);
+	/* Record pointers: never left in glibc's free chunks (gsnap.h) */
+	goro__free_scrubbed(run->leaked, (size_t)run->nleaked * sizeof *run->leaked);
 	run->leaked = NULL;
 	run->nleaked = 0;
 }

@@ -45,7 +45,7 @@ struct goro_gsnap *goro__snapshot(bool (*keep)(struct goro_g *g, void *arg), voi
 	}
 	goro__world_start();
 	goro__stw_unlock();
-	free(gs);
+	goro__allg_free(gs, ng);
 	*n = k;
 	return snaps;
 }

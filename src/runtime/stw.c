@@ -34,6 +34,7 @@ enum { SIGNAL_WAIT_NS = 1000000000, FREEZE_BEFORE_SIGNAL_NS = 10000000 };
 atomic_int goro__stw_requested;
 GORO_TLS int goro__critical;
 GORO_TLS int goro__stw_pending; /* gen + 1 of the round that signalled us */
+GORO_TLS void **goro__stw_sp_slot;
 
 static atomic_uint stw_gen;
 static atomic_int stw_acks;
@@ -116,6 +117,8 @@ static GORO_NOINLINE void stop_here(unsigned gen)
 		w->stw_g = g_at(w, w->stw_sp);
 		w->stw_signaled = true;
 		atomic_store(&w->stw_state, STW_SIGNALED);
+	} else if (goro__stw_sp_slot) {
+		*goro__stw_sp_slot = current_sp();
 	}
 	atomic_fetch_add(&stw_acks, 1);
 	wait_restart(gen);

@@ -38,6 +38,10 @@ GORO_HIDDEN extern atomic_int goro__stw_requested;
 /* Per-thread runtime critical sections (see spinlock.h). */
 GORO_HIDDEN extern GORO_TLS int goro__critical;
 GORO_HIDDEN extern GORO_TLS int goro__stw_pending;
+/* A thread that is no worker but whose stack the detector scans from its
+ * stop position (goro_offload's helpers) points this at where to record
+ * its stack pointer each time it stops. */
+GORO_HIDDEN extern GORO_TLS void **goro__stw_sp_slot;
 GORO_HIDDEN void goro__stw_pending_stop(void);
 
 static inline void goro__critical_enter(void)

@@ -106,9 +106,13 @@ static void collect_one(struct goro_g *g, void *arg)
 		return;
 	if (c->n == c->cap) {
 		int cap = c->cap ? c->cap * 2 : 256;
-		struct collected *a = realloc(c->a, (size_t)cap * sizeof *a);
+		struct collected *a = malloc((size_t)cap * sizeof *a);
 		if (!a)
 			return;
+		if (c->a) { /* not realloc: the old copy must not stay behind */
+			memcpy(a, c->a, (size_t)c->n * sizeof *a);
+			goro__free_scrubbed(c->a, (size_t)c->cap * sizeof *a);
+		}
 		c->a = a;
 		c->cap = cap;
 	}
@@ -140,13 +144,30 @@ struct goro_g **goro__allg_collect(int *n)
 	return goro__allg_collect_if(NULL, NULL, n);
 }
 
+void goro__free_scrubbed(void *p, size_t bytes)
+{
+	if (!p)
+		return;
+	/* The barrier keeps the compiler from dropping the stores as dead
+	 * (it knows free() reads nothing). */
+	memset(p, 0, bytes);
+	__asm__ volatile("" : : "r"(p) : "memory");
+	free(p);
+}
+
+void goro__allg_free(struct goro_g **gs, int n)
+{
+	/* collect_if compacted a (g, id) array in place: scrub all of it */
+	goro__free_scrubbed(gs, (size_t)n * sizeof(struct collected));
+}
+
 struct goro_gsnap *goro__gsnap_all(int *n)
 {
 	int ng;
 	struct goro_g **gs = goro__allg_collect(&ng);
 	struct goro_gsnap *snaps = calloc((size_t)(ng ? ng : 1), sizeof *snaps);
 	if (!snaps) {
-		free(gs);
+		goro__allg_free(gs, ng);
 		*n = 0;
 		return NULL;
 	}
@@ -155,7 +176,7 @@ struct goro_gsnap *goro__gsnap_all(int *n)
 	for (int i = 0; i < ng; i++)
 		if (!gs[i]->system)
 			goro__gsnap_fill(&snaps[k++], gs[i], gs[i] == self);
-	free(gs);
+	goro__allg_free(gs, ng);
 	*n = k;
 	return snaps;
 }
