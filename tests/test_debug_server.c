@@ -657,7 +657,14 @@ Test(debug_tools, curl_sees_the_right_statuses_and_types)
 	curl_expect(curl, port, "/debug/pprof/", 200, "text/html; charset=utf-8");
 	curl_expect(curl, port, "/debug/pprof/goroutine?debug=1", 200, "text/plain; charset=utf-8");
 	curl_expect(curl, port, "/debug/pprof/goroutine?debug=2", 200, "text/plain; charset=utf-8");
+#ifdef TEST_UNDER_TSAN
+	/* Observed: under TSan a thread inside an intercepted read()
+	 * (curl's helper thread here, waiting for this answer) takes no signal until it
+	 * returns: it cannot be stopped, so detection has no verdict (503). */
+	curl_expect(curl, port, "/debug/pprof/goroutineleak", 503, "text/plain; charset=utf-8");
+#else
 	curl_expect(curl, port, "/debug/pprof/goroutineleak", 200, "application/octet-stream");
+#endif
 	curl_expect(curl, port, "/debug/pprof/cmdline", 200, "text/plain; charset=utf-8");
 	curl_expect(curl, port, "/debug/pprof/nosuch", 404, "text/plain; charset=utf-8");
 	curl_expect(curl, port, "/debug/pprof/goroutine?debug=abc", 400, "text/plain; charset=utf-8");
