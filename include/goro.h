@@ -532,6 +532,31 @@ GORO_API int goro_profile_count(const char *name);
 GORO_API void goro_dump(FILE *out);
 
 /* ------------------------------------------------------------------ */
+/* Failing the current test                                            */
+/* ------------------------------------------------------------------ */
+
+/*
+ * How GORO_LEAK_ASSERT_NONE and GORO_SYNCTEST_ASSERT fail a test: they
+ * call the test-failure hook with goro's report and the assertion's
+ * location.  A hook that returns lets the test go on (GoogleTest's
+ * ADD_FAILURE_AT); one that does not return ends the test its framework's
+ * way (cmocka's _fail, a longjmp).  No hook (the default, or fn NULL):
+ * the report goes to stderr and the process exits with status 1.  In a
+ * Criterion test (<criterion/criterion.h> included before goro.h) the
+ * macros call cr_assert_fail instead.  Recipes: examples/testing/.
+ */
+typedef void (*goro_test_fail_fn)(const char *report, const char *file, int line,
+                                  void *ctx);
+GORO_API void goro_set_test_fail(goro_test_fail_fn fn, void *ctx);
+/* Calls the hook (or the default) with report. */
+GORO_API void goro_test_fail_(const char *report, const char *file, int line);
+#if defined(CRITERION_H_)
+#define GORO_TEST_FAIL_(report) cr_assert_fail("%s", (report))
+#else
+#define GORO_TEST_FAIL_(report) goro_test_fail_((report), __FILE__, __LINE__)
+#endif
+
+/* ------------------------------------------------------------------ */
 /* goleak-style checks                                                 */
 /* ------------------------------------------------------------------ */
 
@@ -560,6 +585,22 @@ GORO_API bool goro_leak_verify_none(const goro_leak_opts *opts);
 /* goleak.VerifyTestMain: checks at process exit; a leak makes the exit
  * status 1 (only when the status was 0).  Takes ownership of opts. */
 GORO_API void goro_leak_verify_at_exit(goro_leak_opts *opts);
+/*
+ * The asserting form, for the end of a test (or a fixture's teardown):
+ * fails the current test through the test-failure hook when goroutines
+ * leaked, with goleak's report.  opts may be NULL; pass one with
+ * goro_leak_ignore_current taken at the test's start when goroutines of
+ * earlier tests may still be around (runners without a process per test).
+ */
+#define GORO_LEAK_ASSERT_NONE(opts)                                          \
+	do {                                                                 \
+		char *goro_rep_ = NULL;                                      \
+		if (goro_leak_find((opts), &goro_rep_) > 0)                  \
+			GORO_TEST_FAIL_(goro_rep_ ? goro_rep_ : "goroutines leaked"); \
+		goro_leak_report_free(goro_rep_);                            \
+	} while (0)
+/* Frees a report of goro_leak_find (free() does the same). */
+GORO_API void goro_leak_report_free(char *report);
 
 /* ------------------------------------------------------------------ */
 /* synctest bubbles                                                    */
@@ -606,9 +647,10 @@ GORO_API void goro_bubble_result_free(goro_bubble_result *res);
 
 /*
  * The asserting form: runs the bubble and fails the current test if it
- * deadlocked or leaked, printing Go's report.  In a Criterion test (when
- * <criterion/criterion.h> is included first) it is a cr_assert_fail; in a
- * plain C test it prints the report to stderr and exits with status 1.
+ * deadlocked or leaked, with Go's report, through the test-failure hook
+ * (goro_set_test_fail: by default the report goes to stderr and the
+ * process exits with status 1; in a Criterion test, cr_assert_fail).  When
+ * the hook returns, the test goes on after the assertion.
  *
  *     GORO_SYNCTEST_ASSERT(test_fn, &(struct args){ ... });
  */
@@ -624,9 +666,8 @@ GORO_API void goro_bubble_result_free(goro_bubble_result *res);
 			GORO_SYNCTEST_FAIL_(&goro_res_);                     \
 		goro_bubble_result_free(&goro_res_);                         \
 	} while (0)
-/* Prints the report with the test's location and exits with status 1. */
-GORO_NORETURN GORO_API void goro_synctest_fail_(goro_bubble_result *res, const char *file,
-                                            int line);
+/* goro_test_fail_ with the bubble's report (returns if the hook does). */
+GORO_API void goro_synctest_fail_(goro_bubble_result *res, const char *file, int line);
 /* synctest.Wait. */
 GORO_API void goro_synctest_wait(void);
 /* t.Cleanup inside a bubble: runs in the bubble before run returns. */

@@ -68,3 +68,36 @@ Test(synctest_assert, plain_form_reports_and_exits_1)
 	                               "blocked goroutines remain"), "%s", buf);
 	cr_assert_not_null(strstr(buf, "[chan send (durable), synctest bubble"), "%s", buf);
 }
+
+/* The failure hook: called with the report and location instead of the
+ * default exit; when it returns, the caller goes on. */
+struct hook_seen {
+	int calls;
+	int line;
+	char file[64];
+	bool has_report;
+};
+
+static void record_failure(const char *report, const char *file, int line, void *ctx)
+{
+	struct hook_seen *h = ctx;
+	h->calls++;
+	h->line = line;
+	snprintf(h->file, sizeof h->file, "%s", file);
+	h->has_report = strstr(report, "blocked goroutines remain") != NULL;
+}
+
+Test(synctest_assert, failure_hook_replaces_exit)
+{
+	struct hook_seen h = { 0 };
+	goro_set_test_fail(record_failure, &h);
+	goro_bubble_result res;
+	cr_assert_eq(goro_synctest_run(&res, leaky_root, &(char){ 0 }), GORO_BUBBLE_LEAKED);
+	goro_synctest_fail_(&res, "hooked.c", 7);   /* returns: the hook did */
+	goro_bubble_result_free(&res);
+	cr_assert_eq(h.calls, 1);
+	cr_assert_eq(h.line, 7);
+	cr_assert_str_eq(h.file, "hooked.c");
+	cr_assert(h.has_report);
+	goro_set_test_fail(NULL, NULL);
+}

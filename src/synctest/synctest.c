@@ -473,11 +473,3 @@ GORO_API void goro_bubble_result_free(goro_bubble_result *res)
 	res->nblocked = 0;
 }
 
-GORO_API void goro_synctest_fail_(goro_bubble_result *res, const char *file, int line)
-{
-	fflush(stdout);
-	fprintf(stderr, "%s:%d: synctest bubble failed:\n%s\n", file, line,
-	        res->report ? res->report : "(no report)");
-	fflush(stderr);
-	exit(1);
-}
