@@ -716,6 +716,25 @@ Test(time, expired_timer_channel_is_readable_at_once)
 	goro_timer_free(t);
 }
 
+/* A ticker stopped while it fires on a worker (a 1 µs period keeps it
+ * firing) never ticks again: the firing code must not re-arm it after a
+ * Stop that ran meanwhile. */
+Test(time, ticker_stopped_while_firing_stays_stopped)
+{
+	for (int i = 0; i < SCALED(300); i++) {
+		goro_ticker *tk = goro_ticker_new(GORO_MICROSECOND);
+		int64_t end = goro_now() + (i % 5) * GORO_MICROSECOND;
+		while (goro_now() < end)
+			;
+		goro_ticker_stop(tk);
+		int64_t v;
+		cr_assert_eq(goro_chan_tryrecv(goro_ticker_chan(tk), &v), GORO_WOULDBLOCK,
+		             "round %d: a tick was left after Stop", i);
+		assert_quiet(goro_ticker_chan(tk), 1 * MS, "a stopped ticker ticked");
+		goro_ticker_free(tk);
+	}
+}
+
 /* ------------------------------------------------------------------ */
 /* Huge durations: Go saturates now + d, so the maximum means "never"   */
 /* ------------------------------------------------------------------ */

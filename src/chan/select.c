@@ -34,10 +34,14 @@ static struct goro_chan *case_chan(struct sel *s, int i)
 	return s->cases[i].chan;
 }
 
+/* Lock order: the poll order stably sorted by channel address, so cases
+ * on one channel keep their random relative order, and pass 2 queues them
+ * in it: a blocked select does not always get the same case of a channel
+ * (Go's selectgo sorts pollorder into lockorder the same way). */
 static void sort_lockorder(struct sel *s)
 {
-	for (int i = 1; i < s->npoll; i++) { /* insertion sort: n is small */
-		uint16_t v = s->lock[i];
+	for (int i = 0; i < s->npoll; i++) { /* insertion sort: n is small */
+		uint16_t v = s->poll[i];
 		uintptr_t key = (uintptr_t)case_chan(s, v);
 		int j = i - 1;
 		while (j >= 0 && (uintptr_t)case_chan(s, s->lock[j]) > key) {
@@ -219,30 +223,28 @@ static void run_expired_timers(struct sel *s)
 {
 	for (int p = 0; p < s->npoll; p++) {
 		goro_case *k = &s->cases[s->poll[p]];
-		if (unlikely(k->chan->timer != NULL) && k->dir == GORO_CASE_RECV)
+		if (k->chan->timer && k->dir == GORO_CASE_RECV)
 			goro__rtimer_run_if_expired(k->chan->timer);
 	}
 }
 
 static int select_run(struct sel *s, bool block, int64_t deadline, int reason)
 {
+	bool timers = false;
 	for (int i = 0; i < s->total; i++) {
 		if (!s->cases[i].chan)
 			continue; /* nil channel: never ready */
 		goro__chan_check_bubble(s->cases[i].chan, "select");
+		timers |= s->cases[i].chan->timer != NULL;
 		/* Fisher-Yates as we go: a uniformly random poll order. */
 		int j = (int)goro__randn((uint32_t)s->npoll + 1);
 		s->poll[s->npoll] = s->poll[j];
 		s->poll[j] = (uint16_t)i;
 		s->npoll++;
 	}
-	/* Lock order is the poll order stably sorted by channel: cases on one
-	 * channel keep their random relative order, and pass 2 queues them in
-	 * it, so a blocked select does not always get the same case of a
-	 * channel (Go's selectgo sorts pollorder into lockorder the same way). */
-	memcpy(s->lock, s->poll, (size_t)s->npoll * sizeof *s->lock);
+	if (unlikely(timers))
+		run_expired_timers(s);
 	sort_lockorder(s);
-	run_expired_timers(s);
 	lock_all(s);
 	for (int p = 0; p < s->npoll; p++) {
 		if (try_case(s, s->poll[p])) {

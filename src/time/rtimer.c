@@ -119,11 +119,27 @@ static bool heap_add(struct goro_timerheap *h, struct goro_rtimer *t)
 	return true;
 }
 
+/* state changes under t->lock; the atomic lets goro__rtimer_stop see an
+ * idle timer without taking the lock (relaxed: a racing start is simply
+ * ordered after that stop). */
+static inline int state_of(const struct goro_rtimer *t)
+{
+	return atomic_load_explicit(&t->state, memory_order_relaxed);
+}
+
+static inline void set_state(struct goro_rtimer *t, int st)
+{
+	atomic_store_explicit(&t->state, st, memory_order_relaxed);
+}
+
 /* Waits until no thread but this one runs t's fn.  The runner clears
  * `runner` as its last touch of t, so after this t may be freed. */
-static void wait_not_running(struct goro_rtimer *t, void *self)
+static void wait_not_running(struct goro_rtimer *t)
 {
-	void *r;
+	void *r = atomic_load_explicit(&t->runner, memory_order_acquire);
+	if (r == NULL)
+		return;
+	void *self = goro__thread_token();
 	for (int spins = 0;
 	     (r = atomic_load_explicit(&t->runner, memory_order_acquire)) != NULL && r != self;) {
 		if (++spins < 128)
@@ -145,18 +161,21 @@ static void unheap(struct goro_rtimer *t)
 	goro__spin_unlock(&h->lock);
 }
 
-/* t->lock held, t in no heap: puts it in h at t->when.  Returns true if it
- * is h's earliest timer now (the owner may have to wake up for it). */
-static bool enheap(struct goro_rtimer *t, struct goro_timerheap *h)
+/* t->lock held, t in no heap: puts it in h at t->when and makes it
+ * pending (or idle, out of memory: -1).  1 if it is h's earliest timer now
+ * (the owner may have to wake up for it), else 0.  The state goes straight
+ * to its final value: goro__rtimer_stop reads it without the lock. */
+static int enheap(struct goro_rtimer *t, struct goro_timerheap *h)
 {
 	goro__spin_lock(&h->lock);
 	if (!heap_add(h, t)) {
 		goro__spin_unlock(&h->lock);
-		return false;
+		set_state(t, T_IDLE);
+		return -1;
 	}
 	t->heap = h;
-	t->state = T_PENDING;
-	bool earliest = t->index == 0;
+	set_state(t, T_PENDING);
+	int earliest = t->index == 0;
 	publish_next(h);
 	goro__spin_unlock(&h->lock);
 	return earliest;
@@ -164,63 +183,56 @@ static bool enheap(struct goro_rtimer *t, struct goro_timerheap *h)
 
 bool goro__rtimer_stop(struct goro_rtimer *t)
 {
-	void *self = goro__thread_token();
+	if (state_of(t) == T_IDLE) { /* the common case after a firing or a stop */
+		wait_not_running(t);
+		return false;
+	}
 	bool was = false;
 	goro__spin_lock(&t->lock);
-	switch (t->state) {
+	switch (state_of(t)) {
 	case T_PENDING:
 		unheap(t);
-		t->state = T_IDLE;
+		set_state(t, T_IDLE);
 		was = true;
 		break;
 	case T_RUNNING_RESET: /* fn re-armed it: that arming is cancelled */
 		was = true;
 		/* fallthrough */
 	case T_RUNNING:
-		t->state = T_RUNNING_STOPPED; /* the firing code will not re-arm it */
+		set_state(t, T_RUNNING_STOPPED); /* the firing code will not re-arm it */
 		break;
 	default:
 		break;
 	}
 	goro__spin_unlock(&t->lock);
-	wait_not_running(t, self);
+	wait_not_running(t);
 	return was;
 }
 
 void goro__rtimer_start(struct goro_rtimer *t, struct goro_timerheap *h, int64_t when)
 {
-	void *self = goro__thread_token();
 	goro__spin_lock(&t->lock);
 	void *r;
 	while ((r = atomic_load_explicit(&t->runner, memory_order_acquire)) != NULL &&
-	       r != self) {
+	       r != goro__thread_token()) {
 		/* fn runs on another thread: let it finish, so fn never runs
 		 * twice at once and its end does not undo this start. */
 		goro__spin_unlock(&t->lock);
-		wait_not_running(t, self);
+		wait_not_running(t);
 		goro__spin_lock(&t->lock);
 	}
 	t->when = when;
-	if (t->state >= T_RUNNING) { /* fn restarts its own timer */
+	if (state_of(t) >= T_RUNNING) { /* fn restarts its own timer */
 		t->heap = h;
-		t->state = T_RUNNING_RESET;
+		set_state(t, T_RUNNING_RESET);
 		goro__spin_unlock(&t->lock);
 		return;
 	}
-	if (t->state == T_PENDING)
-		unheap(t);
-	t->state = T_IDLE;
-	goro__spin_lock(&h->lock);
-	bool ok = heap_add(h, t);
-	if (ok) {
-		t->heap = h;
-		t->state = T_PENDING;
-	}
-	bool earliest = ok && t->index == 0;
-	publish_next(h);
-	goro__spin_unlock(&h->lock);
+	if (state_of(t) == T_PENDING)
+		unheap(t); /* stays T_PENDING: it is back in a heap below */
+	int earliest = enheap(t, h);
 	goro__spin_unlock(&t->lock);
-	if (!ok)
+	if (earliest < 0)
 		goro_panic("goro: out of memory for a timer");
 	if (earliest && h->on_earlier)
 		h->on_earlier(h);
@@ -241,22 +253,22 @@ static void finish_run(struct goro_rtimer *t, int64_t fired_at, int64_t now)
 {
 	goro__spin_lock(&t->lock);
 	struct goro_timerheap *h = NULL;
-	if (t->state == T_RUNNING && t->period > 0) {
+	if (state_of(t) == T_RUNNING && t->period > 0) {
 		t->when = next_tick(fired_at, t->period, now);
 		h = t->heap;
-	} else if (t->state == T_RUNNING_RESET) {
+	} else if (state_of(t) == T_RUNNING_RESET) {
 		h = t->heap;
 	}
-	t->state = T_IDLE;
 	if (h) {
-		bool earliest = enheap(t, h);
+		int earliest = enheap(t, h); /* out of memory: a tick is lost */
 		/* Pending: nobody frees t without taking t->lock, which we hold. */
 		atomic_store_explicit(&t->runner, NULL, memory_order_release);
 		goro__spin_unlock(&t->lock);
-		if (earliest && h->on_earlier)
+		if (earliest > 0 && h->on_earlier)
 			h->on_earlier(h);
 		return;
 	}
+	set_state(t, T_IDLE);
 	goro__spin_unlock(&t->lock);
 	/* Last touch: a stopper waiting for this may free t at once. */
 	atomic_store_explicit(&t->runner, NULL, memory_order_release);
@@ -267,7 +279,7 @@ static void begin_run(struct goro_timerheap *h, struct goro_rtimer *t, void *sel
 {
 	heap_remove(h, t);
 	publish_next(h);
-	t->state = T_RUNNING;
+	set_state(t, T_RUNNING);
 	atomic_store_explicit(&t->runner, self, memory_order_relaxed);
 }
 
@@ -311,7 +323,7 @@ bool goro__timerheap_fire_one(struct goro_timerheap *h, int64_t now)
 bool goro__rtimer_run_if_expired(struct goro_rtimer *t)
 {
 	goro__spin_lock(&t->lock);
-	if (t->state != T_PENDING) {
+	if (state_of(t) != T_PENDING) {
 		goro__spin_unlock(&t->lock);
 		return false;
 	}
@@ -350,7 +362,7 @@ void goro__timerheap_drop_all(struct goro_timerheap *h)
 			continue;
 		}
 		heap_remove(h, t);
-		t->state = T_IDLE;
+		set_state(t, T_IDLE);
 		t->heap = NULL;
 		goro__spin_unlock(&t->lock);
 		goro__spin_unlock(&h->lock);

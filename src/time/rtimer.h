@@ -60,7 +60,7 @@ struct goro_timerheap;
 
 struct goro_rtimer {
 	goro_spinlock lock;  /* guards every field below but fn/arg */
-	int state;           /* enum goro_rtimer_state */
+	_Atomic int state;   /* enum goro_rtimer_state; read unlocked by stop */
 	int index;           /* position in heap->a while T_PENDING */
 	int64_t when;
 	int64_t period;      /* > 0: re-armed after each firing (tickers) */
