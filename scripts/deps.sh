@@ -7,7 +7,8 @@ set -eu
 # clang + libclang-rt: the request-parser fuzz target (tests/fuzz/run.sh).
 # libgtest-dev: the C++ test program (tests/cxx/test_cxx.cc); libcmocka-dev and
 # the others: the test-framework recipes (examples/testing/).
-PKGS="build-essential cmake pkg-config python3 libunwind-dev libdw-dev libelf-dev \
+# libcapstone-dev: the leak detector's machine-code liveness analysis.
+PKGS="build-essential cmake pkg-config python3 libunwind-dev libdw-dev libelf-dev libcapstone-dev \
 zlib1g-dev libcriterion-dev libgtest-dev libcmocka-dev protobuf-compiler valgrind gdb curl \
 clang libclang-rt-14-dev"
 

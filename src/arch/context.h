@@ -32,6 +32,15 @@ GORO_HIDDEN_ARCH void *goro__ctx_init(void *top, void (*entry)(void *), void *ar
 /* The registers a parked context saved, read from its stack. */
 GORO_HIDDEN_ARCH void goro__ctx_regs(const void *sp, struct goro_regs *out);
 
+/* Where a parked context saved each callee-saved register (GORO_CFI_*
+ * order, trace/cfi.h): the leak detector decides each slot's liveness by
+ * the frames that own the values. */
+GORO_HIDDEN_ARCH void goro__ctx_reg_slots(const void *sp, uintptr_t slots[6]);
+
+/* The caller's registers at the call: resume pc, sp after the return,
+ * callee-saved registers (capture_<arch>.S). */
+GORO_HIDDEN_ARCH void goro__arch_capture_regs(struct goro_regs *r);
+
 /* The stack pointer of the context a signal interrupted (the handler's
  * ucontext_t argument). */
 GORO_HIDDEN_ARCH uintptr_t goro__ucontext_sp(const void *uc);

@@ -8,6 +8,7 @@
 #include <ucontext.h>
 
 #include "arch/context.h"
+#include "trace/cfi.h"
 
 uintptr_t goro__ucontext_sp(const void *uc)
 {
@@ -77,4 +78,15 @@ void goro__ctx_regs(const void *sp, struct goro_regs *out)
 	out->rbp = f[6];
 	out->rip = f[7];
 	out->rsp = (uintptr_t)sp + GORO_CTX_FRAME_SIZE;
+}
+
+void goro__ctx_reg_slots(const void *sp, uintptr_t slots[6])
+{
+	const uint64_t *f = sp;
+	slots[GORO_CFI_R15] = (uintptr_t)&f[1];
+	slots[GORO_CFI_R14] = (uintptr_t)&f[2];
+	slots[GORO_CFI_R13] = (uintptr_t)&f[3];
+	slots[GORO_CFI_R12] = (uintptr_t)&f[4];
+	slots[GORO_CFI_RBX] = (uintptr_t)&f[5];
+	slots[GORO_CFI_RBP] = (uintptr_t)&f[6];
 }

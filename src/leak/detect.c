@@ -9,6 +9,7 @@
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
+#include <stdio.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,9 +17,13 @@
 #include <unistd.h>
 
 #include "chan/chan.h"
+#include "arch/context.h"
 #include "heap/heap.h"
 #include "leak/leak.h"
+#include "leak/livecache.h"
+#include "leak/stackwalk.h"
 #include "net/offload.h"
+#include "trace/ehframe.h"
 #include "runtime/owned.h"
 #include "runtime/stw.h"
 #include "sched/gsnap.h"
@@ -29,6 +34,9 @@ extern char __stop_goro_rt_state[] __attribute__((weak, visibility("hidden")));
 
 enum role { R_ROOT = 0, R_CANDIDATE, R_REVIVED };
 enum { MAPS_BUF = 64 << 20, MAX_EXCL = 1 << 20 };
+/* Frames recorded per goroutine for pointers into its stack; deeper
+ * frames fall into the conservative region above the last one. */
+enum { SPANS_PER_G = 128 };
 #define HUGE_MAPPING ((uintptr_t)16 << 30) /* sanitizer shadow and the like */
 
 struct range {
@@ -54,10 +62,15 @@ enum { GENTRY_OBJS = 2 };
 struct gentry {
 	struct goro_g *g;
 	uintptr_t sp;     /* where its live stack starts */
-	uintptr_t from;   /* [from, top) scanned or queued */
+	uintptr_t from;   /* the lowest address of its stack reached so far */
+	uintptr_t top_from; /* [top_from, top) queued, conservatively */
 	uint8_t role;
 	bool physical;    /* running on a signalled worker: a root */
+	bool at_safepoint; /* stopped inside a switch: no parked frame at g->sp */
 	bool started;
+	bool walked;      /* spans[] describe its frames */
+	uint32_t span0;   /* its frames: d->spans[span0, span0 + nspan) */
+	uint16_t nspan;
 	bool blocked;     /* a program goroutine in G_WAITING for a candidate reason */
 	bool was_leaked;  /* g->leaked before this run */
 	uint8_t wait_reason;
@@ -76,6 +89,17 @@ struct detector {
 	size_t nexcl;
 	struct gentry *main_entry;
 	struct goro_heap_cursor heap_cursor;
+	struct goro_frame_span *spans; /* frames of walked stacks */
+	size_t nspans, spancap;
+	/* The requesting goroutine, as captured before the stop (its frames
+	 * below the API entry are goro's own: not roots). */
+	struct {
+		struct goro_g *g;
+		uintptr_t pc, sp, internal_top;
+		uintptr_t val[GORO_CFI_NSAVED], loc[GORO_CFI_NSAVED];
+	} self;
+	size_t nconservative; /* stacks some frame of which was not described */
+	uintptr_t last_conservative_pc;
 };
 
 static _Atomic int64_t last_pause;
@@ -112,9 +136,13 @@ static struct detector *detector_get(void)
 		d.gs = map_buf(d.gcap * sizeof *d.gs);
 		d.maps = map_buf(MAPS_BUF);
 		d.excl = map_buf(MAX_EXCL * sizeof *d.excl);
-		if (!d.stack || !d.gs || !d.maps || !d.excl)
+		d.spancap = (size_t)1 << 28;
+		d.spans = map_buf(d.spancap * sizeof *d.spans);
+		if (!d.stack || !d.gs || !d.maps || !d.excl || !d.spans)
 			return NULL;
 	}
+	d.nspans = 0;
+	d.nconservative = 0;
 	d.top = 0;
 	d.ng = 0;
 	d.nexcl = 0;
@@ -137,20 +165,114 @@ static void push(struct detector *d, uintptr_t lo, uintptr_t hi)
 	d->stack[d->top++] = (struct range){ lo, hi };
 }
 
-/* Makes [p, top) of e's stack reachable (p clamped to its live part). */
+/* Makes [p, from) reachable, from the range's end the last time. */
+static void reach_range(struct detector *d, uintptr_t p, uintptr_t *from)
+{
+	if (p >= *from)
+		return;
+	push(d, p, *from);
+	*from = p;
+}
+
+static struct goro_g *requester_g; /* d->self.g, for walkable() */
+
+/* Its frames can be walked: parked by a switch, or the requester as
+ * captured before the stop. */
+static bool walkable(const struct gentry *e)
+{
+	if (e->g == requester_g)
+		return true;
+	return e->started && !e->physical && !e->at_safepoint;
+}
+
+static void walk_spans(struct detector *d, struct gentry *e);
+
+/*
+ * A pointer p into e's stack makes the object at p reachable.  An object
+ * on a stack lies within one frame, from its address up: [p, cfa) of the
+ * frame holding p — not the frames above, whose dead words nothing
+ * reached.  Stacks the walk cannot describe fall back to [p, top).
+ */
 static void reach_stack(struct detector *d, struct gentry *e, uintptr_t p)
 {
 	if (p < e->sp)
 		p = e->sp; /* below the stack pointer: dead frames */
-	if (p >= e->from)
+	if (p < e->from)
+		e->from = p; /* the lowest address reached: for obj_reachable */
+	if (!walkable(e)) {
+		reach_range(d, p, &e->top_from);
 		return;
-	push(d, p, e->from);
-	e->from = p;
+	}
+	if (!e->walked)
+		walk_spans(d, e);
+	struct goro_frame_span *sp = &d->spans[e->span0];
+	for (int i = 0; i < e->nspan; i++) {
+		if (p >= sp[i].sp && p < sp[i].cfa) {
+			reach_range(d, p, &sp[i].from);
+			return;
+		}
+	}
+	reach_range(d, p, &e->top_from); /* above the frames described */
 }
 
+struct live_sink {
+	struct detector *d;
+	struct gentry *e;
+};
+
+static void push_live(void *arg, uintptr_t lo, uintptr_t hi)
+{
+	struct live_sink *k = arg;
+	push(k->d, lo, hi);
+	if (lo < k->e->from)
+		k->e->from = lo;
+}
+
+/* Walks e's frames (liveness unless spans_only), recording them. */
+static void walk_stack(struct detector *d, struct gentry *e, bool spans_only)
+{
+	struct live_sink sink = { d, e };
+	struct goro_stack_walk w = {
+		.lo = (uintptr_t)e->g->stack_lo, .hi = (uintptr_t)e->g->stack_hi,
+		.spans_only = spans_only, .live = push_live, .arg = &sink,
+		.maxspans = SPANS_PER_G,
+	};
+	if (d->nspans + SPANS_PER_G <= d->spancap) {
+		e->span0 = (uint32_t)d->nspans;
+		w.spans = &d->spans[d->nspans];
+	} else {
+		w.maxspans = 0;
+	}
+	if (e->g == d->self.g) {
+		w.internal_top = d->self.internal_top;
+		goro__stack_walk_from(&w, d->self.pc, true, d->self.sp, d->self.val, d->self.loc);
+	} else {
+		goro__stack_walk_parked(&w, e->sp);
+	}
+	e->nspan = (uint16_t)w.nspans;
+	d->nspans += (size_t)w.nspans;
+	e->walked = true;
+	if (w.conservative && !spans_only) {
+		d->nconservative++;
+		d->last_conservative_pc = w.conservative_pc;
+	}
+}
+
+static void walk_spans(struct detector *d, struct gentry *e)
+{
+	walk_stack(d, e, true);
+}
+
+/* A root or revived goroutine: its live words are roots. */
 static void scan_stack_of(struct detector *d, struct gentry *e)
 {
-	reach_stack(d, e, e->sp);
+	if (!walkable(e)) {
+		reach_range(d, e->sp, &e->top_from); /* running, or not started */
+		if (e->sp < e->from)
+			e->from = e->sp;
+		return;
+	}
+	walk_stack(d, e, false);
 }
 
 /* The goroutine whose stack contains v, if any. */
@@ -459,6 +581,7 @@ static void collect_one(struct goro_g *g, void *arg)
 	g->leak_index = (int)d->ng;
 	struct gentry *e = &d->gs[d->ng++];
 	*e = (struct gentry){ .g = g, .sp = (uintptr_t)g->sp, .from = (uintptr_t)g->stack_hi,
+	                      .top_from = (uintptr_t)g->stack_hi,
 	                      .started = g->started, .was_leaked = g->leaked,
 	                      .wait_reason = g->wait_reason };
 	e->blocked = !g->system && atomic_load(&g->state) == G_WAITING &&
@@ -489,6 +612,7 @@ static void place_physical(struct detector *d)
 			d->gs[k].sp = (uintptr_t)sp;
 		/* Running user code when stopped (or the requester): a root. */
 		d->gs[k].physical = signaled || w == goro__curw();
+		d->gs[k].at_safepoint = d->gs[k].started && !d->gs[k].physical;
 	}
 }
 
@@ -501,6 +625,8 @@ static void classify(struct detector *d)
 			d->main_entry = e;
 		bool candidate = e->blocked && !e->physical && e->g != self;
 		e->role = candidate ? R_CANDIDATE : R_ROOT;
+		if (e->g == d->self.g && d->self.g)
+			e->sp = d->self.sp; /* below: the detector's own frames */
 	}
 }
 
@@ -570,6 +696,8 @@ static void mark_all(struct detector *d)
 		for (size_t i = 0; i < d->ng; i++) {
 			struct gentry *e = &d->gs[i];
 			if (e->role == R_CANDIDATE && may_run(d, e)) {
+				if (unlikely(debug_marks))
+					debug_mark(0, (uintptr_t)e->g->id, "revived goroutine");
 				e->role = R_REVIVED;
 				scan_stack_of(d, e);
 				progress = true;
@@ -631,6 +759,36 @@ static int analyse(struct detector *d, struct goro_leak_run *run)
 	return n;
 }
 
+/*
+ * The requesting goroutine's registers here, before the stop: its stack is
+ * walked from this point up (its frames below the public API entry,
+ * GORO_REQUEST_BEGIN's request_sp, are goro's own: not roots).  Call
+ * from a frame that stays alive until the analysis has read the stack.
+ */
+static void capture_requester(struct detector *d)
+{
+	struct goro_regs r;
+	struct goro_g *g = goro__getg();
+	d->self.g = NULL;
+	requester_g = NULL;
+	if (!g || g->is_g0 || !g->stack_lo)
+		return; /* a foreign thread: its stack is scanned as a mapping */
+	goro__arch_capture_regs(&r);
+	d->self.pc = r.rip;
+	d->self.sp = r.rsp;
+	d->self.val[GORO_CFI_RBP] = r.rbp;
+	d->self.val[GORO_CFI_RBX] = r.rbx;
+	d->self.val[GORO_CFI_R12] = r.r12;
+	d->self.val[GORO_CFI_R13] = r.r13;
+	d->self.val[GORO_CFI_R14] = r.r14;
+	d->self.val[GORO_CFI_R15] = r.r15;
+	for (int i = 0; i < GORO_CFI_NSAVED; i++)
+		d->self.loc[i] = (uintptr_t)&d->self.val[i];
+	d->self.internal_top = g->request_sp ? (uintptr_t)g->request_sp + 2 * sizeof(void *) : 0;
+	d->self.g = g;
+	requester_g = g;
+}
+
 int goro__leak_detect(struct goro_leak_run *run)
 {
 	memset(run, 0, sizeof *run);
@@ -643,6 +801,9 @@ int goro__leak_detect(struct goro_leak_run *run)
 		goro__stw_unlock();
 		return -1;
 	}
+	goro__ehframe_refresh();
+	goro__livecache_init();
+	capture_requester(d);
 	struct goro_stw_report rep;
 	int64_t t0 = goro__nanotime();
 	goro__world_stop(&rep);
@@ -663,6 +824,17 @@ int goro__leak_detect(struct goro_leak_run *run)
 	}
 	goro__world_start();
 	run->pause_ns = goro__nanotime() - t0;
+	if (unlikely(debug_marks)) {
+		char buf[200];
+		int len = snprintf(buf, sizeof buf,
+		                   "goro leak debug: %s, %zu stacks partly conservative (last pc %#lx), "
+		                   "%d unstopped threads, pause %lld us\n",
+		                   run->inconclusive ? "inconclusive" : "conclusive", d->nconservative,
+		                   (unsigned long)d->last_conservative_pc, rep.unstopped_threads,
+		                   (long long)(run->pause_ns / 1000));
+		ssize_t wr = write(2, buf, (size_t)len);
+		(void)wr;
+	}
 	atomic_store(&last_pause, run->pause_ns);
 	if (n) {
 		run->leaked = malloc((size_t)n * sizeof *run->leaked);
