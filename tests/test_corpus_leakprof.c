@@ -160,6 +160,36 @@ ParameterizedTest(size_t *index, corpus_leakprof, each_case,
 	cr_assert(settle_and_check(c, baseline, msg, sizeof msg), "%s", msg);
 }
 
+/*
+ * The same cases called straight from the driver's goroutine, the way
+ * programs call code: the case's locals stay behind in dead slots of this
+ * live frame and in callee-saved registers' save slots, and the detector
+ * must see through them (liveness-aware stack scanning).
+ */
+ParameterizedTestParameters(corpus_leakprof, each_case_called_inline)
+{
+	size_t n = corpus_count();
+	size_t *indices = cr_malloc((n ? n : 1) * sizeof *indices);
+
+	n = corpus_select(0, indices);
+	return cr_make_param_array(size_t, indices, n, free_case_indices);
+}
+
+ParameterizedTest(size_t *index, corpus_leakprof, each_case_called_inline,
+                  .timeout = CORPUS_TEST_TIMEOUT)
+{
+	const struct corpus_case *c = corpus_at(*index);
+	char msg[REPORT_SIZE];
+
+	cr_assert_not_null(c);
+	cr_log_info("%s (%s), called inline", c->id, corpus_mode_name(c->mode));
+	int baseline = goro_num_goroutine();
+	if (c->flags & CORPUS_ON_MAIN)
+		run_on_main(c, baseline); /* already on the driver's goroutine */
+	c->run();
+	cr_assert(settle_and_check(c, baseline, msg, sizeof msg), "%s", msg);
+}
+
 /* ---- the corpus itself -------------------------------------------- */
 
 Test(corpus_registry, every_case_is_well_formed)

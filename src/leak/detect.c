@@ -175,11 +175,15 @@ static void reach_range(struct detector *d, uintptr_t p, uintptr_t *from)
 }
 
 static struct goro_g *requester_g; /* d->self.g, for walkable() */
+/* GORO_LEAK_LIVENESS=0: every stack word by word (diagnostics). */
+static bool liveness_off;
 
 /* Its frames can be walked: parked by a switch, or the requester as
  * captured before the stop. */
 static bool walkable(const struct gentry *e)
 {
+	if (liveness_off)
+		return false;
 	if (e->g == requester_g)
 		return true;
 	return e->started && !e->physical && !e->at_safepoint;
@@ -795,6 +799,8 @@ int goro__leak_detect(struct goro_leak_run *run)
 	goro__ensure_init();
 	goro__stw_lock();
 	debug_marks = getenv("GORO_LEAK_DEBUG") != NULL;
+	const char *lv = getenv("GORO_LEAK_LIVENESS");
+	liveness_off = lv && strcmp(lv, "0") == 0;
 	preload_resolve();
 	struct detector *d = detector_get();
 	if (!d) {
