@@ -21,6 +21,7 @@
 
 #include "trace/cfi.h"
 #include "trace/tabalign.h"
+#include "goro.h"
 #include "trace/trace.h"
 #include "trace/unwind.h"
 
@@ -795,11 +796,17 @@ static char *frame_line(uintptr_t ra, uintptr_t fn, const char *name,
 	return s;
 }
 
-static char *at_line(const struct goro_gsnap *g, int64_t count)
+/* The "@" line: the blocking call's entry (op), then the user frames'
+ * pcs as stored; the hidden frames are left out. */
+static char *at_line(const struct goro_gsnap *g, int64_t count, uintptr_t op)
 {
 	char *s, *next;
-	cr_assert(asprintf(&s, "%ld @", (long)count) > 0);
+	cr_assert(asprintf(&s, "%ld @ 0x%lx", (long)count, (unsigned long)op) > 0);
 	for (int i = 0; i < g->npcs; i++) {
+		struct goro_sym sym;
+		goro__symbolize(goro__frame_pc(g->pcs, i), &sym);
+		if (sym.internal)
+			continue;
 		cr_assert(asprintf(&next, "%s 0x%lx", s,
 		                   (unsigned long)g->pcs[i]) > 0);
 		free(s);
@@ -808,6 +815,17 @@ static char *at_line(const struct goro_gsnap *g, int64_t count)
 	cr_assert(asprintf(&next, "%s\n", s) > 0);
 	free(s);
 	return next;
+}
+
+/* The leaf frame line of the blocking call fn (at its entry). */
+static char *op_line(uintptr_t fn, const char *name)
+{
+	struct goro_sym sym;
+	char *s;
+	cr_assert(goro__symbolize(fn, &sym));
+	cr_assert(asprintf(&s, "#\t0x%lx\t%s+0x0\t%s:%d\n", (unsigned long)fn, name,
+	                   sym.file, sym.line) > 0);
+	return s;
 }
 
 Test(debug1, groups_by_stack_most_frequent_first)
@@ -825,8 +843,12 @@ Test(debug1, groups_by_stack_most_frequent_first)
 	CAPTURE(got, goro__fmt_debug1(out, "goroutineleak", g, 5));
 	squeeze_tabs(got);
 
-	char *a_at = at_line(&g[1], 3), *b_at = at_line(&g[0], 1),
-	     *c_at = at_line(&g[2], 1);
+	uintptr_t send = (uintptr_t)goro_chan_send, recv = (uintptr_t)goro_chan_recv,
+	          sel = (uintptr_t)goro_select;
+	char *a_at = at_line(&g[1], 3, send), *b_at = at_line(&g[0], 1, recv),
+	     *c_at = at_line(&g[2], 1, sel);
+	char *op_send = op_line(send, "goro_chan_send"),
+	     *op_recv = op_line(recv, "goro_chan_recv"), *op_sel = op_line(sel, "goro_select");
 	char *w = frame_line(pc_worker, (uintptr_t)leak_worker, "leak_worker",
 	                     worker_line);
 	char *w2 = frame_line(pc_worker2, (uintptr_t)leak_worker2,
@@ -835,13 +857,17 @@ Test(debug1, groups_by_stack_most_frequent_first)
 		pc_long, (uintptr_t)a_function_with_a_rather_long_name_for_alignment,
 		"a_function_with_a_rather_long_name_for_alignment", long_line);
 	char *want;
-	/* Ties (B and C, once each) keep their order of first appearance. */
+	/* Ties (B and C, once each) keep their order of first appearance;
+	 * each stack leads with its blocking call (frames.h). */
 	cr_assert(asprintf(&want,
 	                   "goroutineleak profile: total 5\n"
-	                   "%s%s\n"
 	                   "%s%s%s\n"
-	                   "%s%s\n",
-	                   a_at, w, b_at, w2, l, c_at, w2) > 0);
+	                   "%s%s%s%s\n"
+	                   "%s%s%s\n",
+	                   a_at, op_send, w, b_at, op_recv, w2, l, c_at, op_sel, w2) > 0);
+	free(op_send);
+	free(op_recv);
+	free(op_sel);
 	cr_assert_str_eq(got, want);
 	free(got);
 	free(want);
@@ -1195,19 +1221,24 @@ Test(proto, decodes_with_protoc)
 	cr_assert_not_null(strstr(text, "has_functions: true"));
 	cr_assert_not_null(strstr(text, "has_line_numbers: true"));
 
-	/* Two distinct stacks: A (3 goroutines, 1 frame), B (1, 2 frames). */
+	/* Two distinct stacks, each led by its blocking call (frames.h):
+	 * A (3 goroutines: goro_chan_send, 1 frame), B (1: goro_chan_recv,
+	 * 2 frames). */
 	cr_assert_not_null(strstr(text, "sample {\n  location_id: 1\n"
-	                                "  value: 3\n}"), "%s", text);
-	cr_assert_not_null(strstr(text, "sample {\n  location_id: 2\n"
-	                                "  location_id: 3\n  value: 1\n}"),
+	                                "  location_id: 2\n  value: 3\n}"), "%s", text);
+	cr_assert_not_null(strstr(text, "sample {\n  location_id: 3\n"
+	                                "  location_id: 4\n  location_id: 5\n"
+	                                "  value: 1\n}"),
 	                   "%s", text);
+	cr_assert_not_null(strstr(text, "string_table: \"goro_chan_send\""), "%s", text);
+	cr_assert_not_null(strstr(text, "string_table: \"goro_chan_recv\""), "%s", text);
 
 	uint64_t locs[16], funcs[16], maps[256];
 	int nl = collect_ids(text, "location", locs, 16);
 	int nf = collect_ids(text, "function", funcs, 16);
 	int nm = collect_ids(text, "mapping", maps, 256);
-	cr_assert_eq(nl, 3);
-	cr_assert_eq(nf, 3);
+	cr_assert_eq(nl, 5);
+	cr_assert_eq(nf, 5);
 	cr_assert_gt(nm, 0);
 	assert_ids_dense_unique(locs, nl, "location");
 	assert_ids_dense_unique(funcs, nf, "function");

@@ -21,6 +21,7 @@
 #include "pprof/mappings.h"
 #include "pprof/protobuf.h"
 #include "pprof/strtab.h"
+#include "trace/frames.h"
 #include "trace/stacks.h"
 #include "trace/trace.h"
 
@@ -149,18 +150,14 @@ static uint64_t location_id(struct builder *b, uintptr_t addr,
 static void sample(struct builder *b, const struct goro_stackgroup *grp)
 {
 	const struct goro_gsnap *g = grp->g;
-	bool all = goro__show_all_frames(g);
 	uint64_t locs[GORO_MAX_FRAMES];
-	int n = 0;
+	struct goro_vframe f[GORO_MAX_FRAMES];
+	/* The blocking call as the leaf, then the user's frames (frames.h). */
+	int n = goro__visible_frames(g, true, f, GORO_MAX_FRAMES);
 
 	/* Ids first: they may write Locations, which must not nest. */
-	for (int i = 0; i < g->npcs && i < GORO_MAX_FRAMES; i++) {
-		uintptr_t pc = goro__frame_pc(g->pcs, i);
-		struct goro_sym s;
-		bool known = goro__symbolize(pc, &s);
-		if (!s.internal || all)
-			locs[n++] = location_id(b, pc, &s, known);
-	}
+	for (int i = 0; i < n; i++)
+		locs[i] = location_id(b, f[i].pc, &f[i].sym, f[i].known);
 	uint64_t value = (uint64_t)grp->count;
 	size_t m = goro__pb_begin(&b->pb);
 	goro__pb_packed_uint64(&b->pb, SAMPLE_LOCATION_ID, locs, n);

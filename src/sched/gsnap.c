@@ -70,6 +70,7 @@ void goro__gsnap_fill(struct goro_gsnap *s, struct goro_g *g, bool is_current)
 	s->id = g->id;
 	s->parent_id = g->parent_id;
 	s->create_pc = (uintptr_t)g->create_pc;
+	s->start_pc = (uintptr_t)goro__start_fn(g);
 	s->leaked = g->leaked;
 	s->bubble_id = goro__bubble_id(g->bubble);
 	s->durable = g->bubble && g->durable && atomic_load(&g->state) == G_WAITING;

@@ -18,6 +18,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 
+#include "trace/frames.h"
 #include "trace/stacks.h"
 #include "trace/tabalign.h"
 #include "trace/trace.h"
@@ -27,23 +28,21 @@ struct frame_text {
 	char *pc, *func, *pos;
 };
 
-/* Fills line/text for frame i; false when it is hidden. */
-static bool frame_line(const struct goro_gsnap *g, int i, bool all,
-                       struct goro_tabline *line, struct frame_text *t)
+/* Fills line/text for visible frame f. */
+static void frame_line(const struct goro_vframe *f, struct goro_tabline *line,
+                       struct frame_text *t)
 {
-	uintptr_t pc = goro__frame_pc(g->pcs, i);
-	struct goro_sym s;
-	bool known = goro__symbolize(pc, &s);
+	uintptr_t pc = f->pc;
+	const struct goro_sym s = f->sym;
+	bool known = f->known;
 
-	if (s.internal && !all)
-		return false;
 	*t = (struct frame_text){ 0 };
 	if (asprintf(&t->pc, "0x%" PRIxPTR, pc) < 0)
 		t->pc = NULL;
 	if (!known) {
 		*line = (struct goro_tabline){
 			.ncells = 1, .cell = { "#" }, .tail = t->pc ? t->pc : "" };
-		return true;
+		return;
 	}
 	if (asprintf(&t->func, "%s+0x%" PRIxPTR, s.func, pc - s.entry) < 0)
 		t->func = NULL;
@@ -54,7 +53,6 @@ static bool frame_line(const struct goro_gsnap *g, int i, bool all,
 		.cell = { "#", t->pc ? t->pc : "", t->func ? t->func : "" },
 		.tail = t->pos ? t->pos : "",
 	};
-	return true;
 }
 
 static void print_record(FILE *out, const struct goro_stackgroup *grp)
@@ -62,17 +60,17 @@ static void print_record(FILE *out, const struct goro_stackgroup *grp)
 	const struct goro_gsnap *g = grp->g;
 	struct goro_tabline lines[GORO_MAX_FRAMES];
 	struct frame_text text[GORO_MAX_FRAMES];
-	bool all = goro__show_all_frames(g);
-	int n = 0;
+	struct goro_vframe f[GORO_MAX_FRAMES];
+	/* The blocking call as the leaf, then the user's frames (frames.h). */
+	int n = goro__visible_frames(g, true, f, GORO_MAX_FRAMES);
 
 	fprintf(out, "%" PRId64 " @", grp->count);
-	for (int i = 0; i < g->npcs; i++)
-		fprintf(out, " 0x%" PRIxPTR, g->pcs[i]);
+	for (int i = 0; i < n; i++)
+		fprintf(out, " 0x%" PRIxPTR, f[i].stored);
 	fputc('\n', out);
 
-	for (int i = 0; i < g->npcs && n < GORO_MAX_FRAMES; i++)
-		if (frame_line(g, i, all, &lines[n], &text[n]))
-			n++;
+	for (int i = 0; i < n; i++)
+		frame_line(&f[i], &lines[i], &text[i]);
 	goro__tab_write(out, lines, n);
 	fputc('\n', out);
 

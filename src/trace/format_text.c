@@ -19,7 +19,7 @@
 #define _GNU_SOURCE /* fputs_unlocked */
 #include <stdio.h>
 
-#include "trace/stacks.h"
+#include "trace/frames.h"
 #include "trace/trace.h"
 
 /*
@@ -74,18 +74,17 @@ static void print_position(FILE *out, const struct goro_sym *s, uintptr_t pc)
 	put(out, "\n");
 }
 
+/* The user's frames (frames.h): no blocking-call frame in a traceback,
+ * as Go's runtime.Stack shows none of gopark & co. */
 static void print_frames(FILE *out, const struct goro_gsnap *g)
 {
-	bool all = goro__show_all_frames(g);
+	struct goro_vframe f[GORO_MAX_FRAMES];
+	int n = goro__visible_frames(g, false, f, GORO_MAX_FRAMES);
 
-	for (int i = 0; i < g->npcs; i++) {
-		struct goro_sym s;
-		goro__symbolize(goro__frame_pc(g->pcs, i), &s);
-		if (s.internal && !all)
-			continue;
-		put(out, s.func);
+	for (int i = 0; i < n; i++) {
+		put(out, f[i].sym.func);
 		put(out, "()\n");
-		print_position(out, &s, g->pcs[i]);
+		print_position(out, &f[i].sym, f[i].stored);
 	}
 	if (g->truncated)
 		put(out, "...additional frames elided...\n");
@@ -161,12 +160,10 @@ void goro__fmt_debug2(FILE *out, const struct goro_gsnap *g, int n)
 
 const char *goro__top_function(const struct goro_gsnap *g)
 {
-	for (int i = 0; i < g->npcs; i++) {
-		struct goro_sym s;
-		goro__symbolize(goro__frame_pc(g->pcs, i), &s);
-		if (!s.internal)
-			return s.func;
-	}
+	struct goro_vframe f[1];
+
+	if (goro__visible_frames(g, false, f, 1) == 1 && !f[0].sym.internal)
+		return f[0].sym.func;
 	return "?";
 }
 

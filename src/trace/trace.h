@@ -82,6 +82,7 @@ struct goro_gsnap {
 	uintptr_t pcs[GORO_MAX_FRAMES];
 	uintptr_t create_pc;  /* return address of the goro_go call; 0: none */
 	int64_t parent_id;    /* goroutine that called goro_go */
+	uintptr_t start_pc;   /* the user function it started with; 0: none */
 };
 
 /* debug=2: every snapshot, blank line between them (runtime.Stack style). */
