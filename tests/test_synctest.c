@@ -666,6 +666,154 @@ Test(fake_time, timers_due_now_run_while_the_root_keeps_running)
 	}
 }
 
+/* Ports of internal/synctest's timer tests.  Bodies count what went
+ * wrong in go_errors (goroutines never call cr_assert). */
+static atomic_int go_errors;
+
+static void go_timer_ran_in_past_body(void *arg)
+{
+	goro_duration delay = GORO_SECOND;
+	int64_t want = goro_now() + delay;
+	goro_timer *tm = goro_timer_new(delay);
+	goro_sleep(2 * delay);
+	int64_t got = 0;
+	if (goro_chan_tryrecv(goro_timer_chan(tm), &got) != GORO_OK || got != want)
+		atomic_fetch_add(&go_errors, 1);
+	goro_timer_free(tm);
+}
+
+struct reset_zero_args {
+	goro_timer *timer;
+	goro_ctx *ctx;
+};
+
+static void reset_zero_reader(void *arg)
+{
+	const struct reset_zero_args *a = arg;
+	for (;;) {
+		goro_case k[] = { GORO_RECV(goro_ctx_done(a->ctx), NULL),
+		                  GORO_RECV(goro_timer_chan(a->timer), NULL) };
+		if (goro_select(k, 2, false) == 0)
+			return;
+	}
+}
+
+static void go_timer_reset_zero_body(void *arg)
+{
+	goro_timer *timer = goro_timer_new(0);
+	goro_ctx *ctx = goro_with_cancel(goro_background());
+	goro_go(reset_zero_reader, &(struct reset_zero_args){ timer, ctx });
+	goro_synctest_wait();
+	goro_timer_reset(timer, 0);
+	goro_synctest_wait();
+	goro_cancel(ctx);
+	goro_synctest_wait();
+	goro_ctx_release(ctx);
+}
+
+static int time_after_i;
+
+static void time_after_inner(void *arg)
+{
+	goro_sleep(GORO_SECOND);
+	time_after_i++;
+}
+
+static void time_after_func(void *arg)
+{
+	time_after_i++;
+	goro_go(time_after_inner, &(int){ 0 });
+}
+
+static void go_time_after_body(void *arg)
+{
+	time_after_i = 0;
+	goro_after_func(GORO_SECOND, time_after_func, &(int){ 0 });
+	goro_sleep(3 * GORO_SECOND);
+	goro_synctest_wait();
+	if (time_after_i != 2)
+		atomic_fetch_add(&go_errors, 1);
+}
+
+static void go_timer_nondeterminism_body(void *arg)
+{
+	bool seen[2] = { false, false };
+	for (int i = 0; i < 1000 && !(seen[0] && seen[1]); i++) {
+		goro_timer *t1 = goro_timer_new(1), *t2 = goro_timer_new(1);
+		goro_case k[] = { GORO_RECV(goro_timer_chan(t1), NULL),
+		                  GORO_RECV(goro_timer_chan(t2), NULL) };
+		seen[goro_select(k, 2, false)] = true;
+		goro_synctest_wait();
+		goro_timer_free(t1);
+		goro_timer_free(t2);
+	}
+	if (!(seen[0] && seen[1]))
+		atomic_fetch_add(&go_errors, 1);
+}
+
+/* TestSleepNondeterminism: two goroutines sleeping to one instant wake
+ * in either order. */
+static atomic_int sleep_first;
+
+static void sleep_then_claim(void *arg)
+{
+	goro_sleep(1);
+	int none = -1;
+	atomic_compare_exchange_strong(&sleep_first, &none, *(int *)arg);
+}
+
+static void go_sleep_nondeterminism_body(void *arg)
+{
+	bool seen[2] = { false, false };
+	for (int i = 0; i < 1000 && !(seen[0] && seen[1]); i++) {
+		atomic_store(&sleep_first, -1);
+		goro_go(sleep_then_claim, &(int){ 0 });
+		goro_go(sleep_then_claim, &(int){ 1 });
+		goro_sleep(2);
+		goro_synctest_wait();
+		int f = atomic_load(&sleep_first);
+		if (f < 0) {
+			atomic_fetch_add(&go_errors, 1);
+			return;
+		}
+		seen[f] = true;
+	}
+	if (!(seen[0] && seen[1]))
+		atomic_fetch_add(&go_errors, 1);
+}
+
+Test(go_synctest, timer_tests) /* TestTimerRanInPast, TestTimerResetZeroDoNotHang,
+                                  TestTimeAfter, TestTimer/SleepNondeterminism */
+{
+	for (int i = 0; i < 20; i++) {
+		atomic_store(&go_errors, 0);
+		goro_fn bodies[] = { go_timer_ran_in_past_body, go_timer_reset_zero_body,
+		                     go_time_after_body, go_timer_nondeterminism_body,
+		                     go_sleep_nondeterminism_body };
+		for (int b = 0; b < 5; b++) {
+			goro_bubble_result res;
+			int st = goro_synctest_run(&res, bodies[b], &(int){ 0 });
+			cr_assert_eq(st, GORO_BUBBLE_OK, "body %d: %s", b, res.report ? res.report : "");
+			goro_bubble_result_free(&res);
+			cr_assert_eq(atomic_load(&go_errors), 0, "body %d failed", b);
+		}
+	}
+}
+
+/* TestTimerFromOutsideBubble: an unbubbled timer read inside a bubble. */
+static void read_outside_timer(void *arg)
+{
+	goro_chan_recv(goro_timer_chan(*(goro_timer **)arg), NULL);
+}
+
+Test(go_synctest, TestTimerFromOutsideBubble)
+{
+	goro_timer *tm = goro_timer_new(10 * GORO_MILLISECOND);
+	cr_assert_eq(goro_synctest_run(NULL, read_outside_timer, &tm), GORO_BUBBLE_OK);
+	cr_assert_not(goro_timer_stop(tm), "Run returned before the timer fired");
+	goro_timer_free(tm);
+}
+
 struct tick_counter_args {
 	goro_ticker *ticker;
 	goro_chan *stop;   /* closed by the root */

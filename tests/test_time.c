@@ -735,6 +735,106 @@ Test(time, ticker_stopped_while_firing_stays_stopped)
 	}
 }
 
+/* Go's TestStopResult / TestResetResult (issue 69312): two timers race;
+ * whichever the select got first, Stop (or Reset to an hour) of the other
+ * reports false only if its value can be read.  A wrong false leaves the
+ * receive below hanging (bounded here: counted as a failure). */
+struct stop_result_args {
+	bool stop;
+	goro_chan *start;
+	goro_waitgroup *wg;
+	atomic_int *bad;
+};
+
+static bool stop_or_reset(goro_timer *t, bool stop)
+{
+	return stop ? goro_timer_stop(t) : goro_timer_reset(t, GORO_HOUR);
+}
+
+static void stop_result_worker(void *p)
+{
+	struct stop_result_args *a = p;
+	goro_chan_recv(a->start, NULL);
+	for (int j = 0; j < 100; j++) {
+		goro_timer *t[2] = { goro_timer_new(1 * MS), goro_timer_new(1 * MS) };
+		goro_case k[] = { GORO_RECV(goro_timer_chan(t[0]), NULL),
+		                  GORO_RECV(goro_timer_chan(t[1]), NULL) };
+		int won = goro_select(k, 2, false);
+		goro_timer *other = t[1 - won];
+		if (!stop_or_reset(other, a->stop) &&
+		    goro_chan_recv_until(goro_timer_chan(other), NULL, SOON) != GORO_OK)
+			atomic_fetch_add(a->bad, 1);
+		goro_timer_free(t[0]);
+		goro_timer_free(t[1]);
+	}
+	goro_waitgroup_done(a->wg);
+}
+
+static void stop_reset_result(bool stop)
+{
+	enum { N = 200 };
+	atomic_int bad = 0;
+	goro_chan *start = goro_chan_make(0, 0);
+	goro_waitgroup wg = { 0 };
+	goro_waitgroup_add(&wg, N);
+	for (int i = 0; i < N; i++)
+		goro_go(stop_result_worker, &(struct stop_result_args){ stop, start, &wg, &bad });
+	goro_chan_close(start);
+	cr_assert_eq(goro_waitgroup_wait_until(&wg, SOON), GORO_OK);
+	cr_assert_eq(atomic_load(&bad), 0, "%d results said false but no value came",
+	             atomic_load(&bad));
+}
+
+Test(time, go_stop_result)
+{
+	stop_reset_result(true);
+}
+
+Test(time, go_reset_result)
+{
+	stop_reset_result(false);
+}
+
+/* Go's TestMultiWakeupTicker: goroutines on every worker select on one
+ * fast ticker and a fresh After. */
+static void multi_wakeup_ticker(void *p)
+{
+	goro_ticker *tk = *(goro_ticker **)p;
+	for (int i = 0; i < SCALED(20000); i++) {
+		goro_timer *after = goro_timer_new(1 * MS);
+		goro_case k[] = { GORO_RECV(goro_ticker_chan(tk), NULL),
+		                  GORO_RECV(goro_timer_chan(after), NULL) };
+		goro_select(k, 2, false);
+		goro_timer_free(after);
+	}
+}
+
+Test(time, go_multi_wakeup_ticker)
+{
+	goro_ticker *tk = goro_ticker_new(GORO_MICROSECOND);
+	goro_waitgroup wg = { 0 };
+	for (int i = 0; i < 2 * goro_maxprocs(); i++)
+		goro_waitgroup_go(&wg, multi_wakeup_ticker, &tk);
+	cr_assert_eq(goro_waitgroup_wait_until(&wg, SOON), GORO_OK);
+	goro_ticker_free(tk);
+}
+
+/* Go's TestTimerModifiedEarlier: a timer reset to the past (after Stop
+ * and drain) fires promptly. */
+Test(time, go_timer_modified_earlier)
+{
+	for (int i = 0; i < 1000; i++) {
+		goro_timer *t = goro_timer_new(GORO_HOUR);
+		for (int j = 0; j < 10; j++) {
+			if (!goro_timer_stop(t))
+				recv_instant(goro_timer_chan(t));
+			goro_timer_reset(t, -goro_now());
+		}
+		recv_instant(goro_timer_chan(t));
+		goro_timer_free(t);
+	}
+}
+
 /* ------------------------------------------------------------------ */
 /* Huge durations: Go saturates now + d, so the maximum means "never"   */
 /* ------------------------------------------------------------------ */

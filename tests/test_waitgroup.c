@@ -286,16 +286,18 @@ static void add_in_bubble(void *arg)
 		goro_waitgroup_done(&shared_wg);
 }
 
+/* Go's TestWaitGroupMovedBetweenBubblesWithNonZeroCount, MovedOutOfBubble
+ * and MovedIntoBubble. */
 static void sc_wg_two_bubbles(void)
 {
-	goro_synctest_run(NULL, add_in_bubble, &(int){ 1 });
-	goro_synctest_run(NULL, add_in_bubble, &(int){ 1 });
+	goro_synctest_run(NULL, add_in_bubble, &(int){ 0 });
+	goro_synctest_run(NULL, add_in_bubble, &(int){ 0 });
 	fprintf(stderr, "survived a second bubble's Add\n");
 }
 
 static void sc_wg_inside_then_outside(void)
 {
-	goro_synctest_run(NULL, add_in_bubble, &(int){ 1 });
+	goro_synctest_run(NULL, add_in_bubble, &(int){ 0 });
 	goro_waitgroup_add(&shared_wg, 1);
 	fprintf(stderr, "survived an outside Add\n");
 }
@@ -367,6 +369,77 @@ Test(waitgroup, one_bubble_may_reuse_its_waitgroup)
 	goro_waitgroup_add(&out, 1);
 	goro_waitgroup_done(&out);
 	goro_waitgroup_wait(&out);
+}
+
+/* Go's TestWaitGroupDisassociateInWait and ...InAdd: a bubbled WaitGroup
+ * that is idle again (a Wait found it at zero, or the Done released its
+ * waiters) leaves the bubble, and another bubble may use it. */
+static void add_done_wait(void *arg)
+{
+	goro_waitgroup *wg = *(goro_waitgroup **)arg;
+	goro_waitgroup_add(wg, 1);
+	goro_waitgroup_done(wg);
+	goro_waitgroup_wait(wg);
+}
+
+static void wait_on(void *arg)
+{
+	goro_waitgroup_wait(*(goro_waitgroup **)arg);
+}
+
+static void add_wait_done(void *arg)
+{
+	goro_waitgroup *wg = *(goro_waitgroup **)arg;
+	goro_waitgroup_add(wg, 1);
+	goro_go(wait_on, &wg);
+	goro_synctest_wait(); /* the Wait has blocked */
+	goro_waitgroup_done(wg);
+}
+
+Test(waitgroup, leaves_its_bubble_when_idle_again)
+{
+	for (int k = 0; k < 2; k++) {
+		goro_waitgroup wg = { 0 };
+		goro_waitgroup *p = &wg;
+		cr_assert_eq(goro_synctest_run(NULL, k ? add_wait_done : add_done_wait, &p),
+		             GORO_BUBBLE_OK);
+		/* Another bubble; its final Wait disassociates it again, so the
+		 * outside may use it next. */
+		cr_assert_eq(goro_synctest_run(NULL, add_done_wait, &p), GORO_BUBBLE_OK);
+		goro_waitgroup_add(&wg, 1);
+		goro_waitgroup_done(&wg);
+	}
+}
+
+/* Go's TestWaitGroupOutOfBubble: a Wait inside a bubble on a WaitGroup
+ * counted outside is not durable: the bubble waits for the outside Done. */
+static void wait_then_close(void *arg)
+{
+	struct { goro_waitgroup *wg; goro_chan *done; } *a = arg;
+	goro_waitgroup_wait(a->wg);
+	goro_chan_close(a->done);
+}
+
+struct bubble_wait_args {
+	goro_waitgroup *wg;
+	goro_chan *done;
+};
+
+static void run_wait_bubble(void *arg)
+{
+	goro_synctest_run(NULL, wait_then_close, (struct bubble_wait_args *)arg);
+}
+
+Test(waitgroup, wait_in_a_bubble_on_an_outside_count_is_not_durable)
+{
+	goro_waitgroup wg = { 0 };
+	goro_waitgroup_add(&wg, 1);
+	goro_chan *done = goro_chan_make(0, 0);
+	goro_go(run_wait_bubble, &(struct bubble_wait_args){ &wg, done });
+	cr_assert_eq(goro_chan_recv_until(done, NULL, after_now(2 * GORO_MILLISECOND)),
+	             GORO_TIMEDOUT, "the bubble finished before Done");
+	goro_waitgroup_done(&wg);
+	cr_assert_eq(goro_chan_recv_until(done, NULL, SOON), GORO_CLOSED);
 }
 
 /* Go's wg.Go runs Done however f ends, runtime.Goexit included. */

@@ -8,9 +8,11 @@
  * counter to zero.
  *
  * Bubbles (Go 1.25): the first Add inside a synctest bubble associates the
- * WaitGroup with it (wg->bubble) and sets BUBBLED for good.  An Add from
- * another bubble, or from outside one while BUBBLED is set, or inside one
- * while an outside Add is still counted, is fatal with Go's message.
+ * WaitGroup with it (wg->bubble) and sets BUBBLED.  An Add from another
+ * bubble, or from outside one while BUBBLED is set, or inside one while an
+ * outside Add is still counted, is fatal with Go's message.  It leaves the
+ * bubble when it is idle again: a Wait inside the bubble that finds
+ * nothing counted, or the Add that releases the waiters.
  */
 #include <string.h>
 
@@ -42,7 +44,24 @@ static bool associate(goro_waitgroup *wg, struct goro_bubble *b)
 	return true;
 }
 
-static void release_all(goro_waitgroup *wg)
+/* Counter and waiters are zero: a bubbled WaitGroup leaves its bubble
+ * (Go's synctest.Disassociate), so another bubble or the outside may use
+ * it again.  Adds racing with this are misuse, as in Go. */
+static void disassociate(goro_waitgroup *wg)
+{
+	uint64_t want = WG_BUBBLED;
+	if (__atomic_compare_exchange_n(&wg->state, &want, 0, false, __ATOMIC_ACQ_REL,
+	                                __ATOMIC_RELAXED))
+		__atomic_store_n(&wg->bubble, 0, __ATOMIC_RELEASE);
+}
+
+static bool associated_here(goro_waitgroup *wg, struct goro_g *g)
+{
+	return g->bubble &&
+	       __atomic_load_n(&wg->bubble, __ATOMIC_ACQUIRE) == goro__bubble_id(g->bubble);
+}
+
+static void release_all(goro_waitgroup *wg, bool bubbled)
 {
 	struct goro_semroot *r = goro__semroot(wg);
 	struct goro_waiter *list = NULL, *w;
@@ -56,6 +75,8 @@ static void release_all(goro_waitgroup *wg)
 			n++;
 		}
 		__atomic_sub_fetch(&wg->state, n, __ATOMIC_ACQ_REL);
+		if (bubbled)
+			disassociate(wg);
 	}
 	goro__semroot_unlock(r);
 	goro__waiters_wake(list);
@@ -72,7 +93,7 @@ GORO_API void goro_waitgroup_add(goro_waitgroup *wg, int delta)
 	if (c < 0)
 		goro_panic("sync: negative WaitGroup counter");
 	if (c == 0 && (v & WG_WAITERS) != 0)
-		release_all(wg);
+		release_all(wg, bubbled);
 }
 
 GORO_API void goro_waitgroup_done(goro_waitgroup *wg)
@@ -82,8 +103,12 @@ GORO_API void goro_waitgroup_done(goro_waitgroup *wg)
 
 static int wg_wait(goro_waitgroup *wg, int64_t deadline, goro_chan *done)
 {
-	if (counter_of(__atomic_load_n(&wg->state, __ATOMIC_ACQUIRE)) == 0)
+	uint64_t v = __atomic_load_n(&wg->state, __ATOMIC_ACQUIRE);
+	if (counter_of(v) == 0) {
+		if (unlikely(v == WG_BUBBLED) && associated_here(wg, goro__getg()))
+			disassociate(wg); /* nothing counted, nobody waiting */
 		return GORO_OK;
+	}
 	struct goro_g *g = goro__getg();
 	struct goro_semroot *r = goro__semroot(wg);
 	goro__semroot_lock(r);
@@ -95,7 +120,7 @@ static int wg_wait(goro_waitgroup *wg, int64_t deadline, goro_chan *done)
 	struct goro_waiter w;
 	goro__sema_waiter_init(&w, g, wg, deadline, done);
 	goro__sema_enqueue(r, &w, false);
-	bool durable = g->bubble && wg->bubble == goro__bubble_id(g->bubble);
+	bool durable = associated_here(wg, g);
 	int rc = goro__sema_wait(r, &w, WR_WAITGROUP, deadline, done, durable);
 	if (rc != GORO_OK)
 		__atomic_sub_fetch(&wg->state, 1, __ATOMIC_ACQ_REL); /* we left uncounted */

@@ -445,7 +445,7 @@ static void prs_reader(void *p)
 	goro_mutex_unlock(a->m);
 }
 
-Test(runtime_chan, TestPseudoRandomSend, .disabled = true) /* pending: issue 13 item 3 */
+Test(runtime_chan, TestPseudoRandomSend)
 {
 	enum { n = 100 };
 	int caps[] = { 0, n };

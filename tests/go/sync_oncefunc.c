@@ -120,7 +120,7 @@ static void of_goexit_done(void *p)
 	goro_waitgroup_done(*(goro_waitgroup **)p);
 }
 
-Test(sync_oncefunc, TestOnceFuncGoexit, .disabled = true) /* pending: issue 13 item 8 */
+Test(sync_oncefunc, TestOnceFuncGoexit)
 {
 	int calls = 0;
 	goro_once_func f = GORO_ONCE_FUNC(of_goexit_fn, &calls);

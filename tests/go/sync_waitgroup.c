@@ -210,7 +210,7 @@ static void once_goexit_caller(void *p)
 	cr_assert_fail("goro_exit returned");
 }
 
-Test(sync_once, TestOncePanic, .disabled = true) /* pending: issue 13 item 8 */
+Test(sync_once, TestOncePanic)
 {
 	goro_once once = { 0 };
 	int before = goro_num_goroutine();
