@@ -18,9 +18,10 @@
 
 /* ---- build ids --------------------------------------------------------- */
 
-/* What the dl_iterate_phdr callback looks for: the object holding addr. */
+/* What the dl_iterate_phdr callback looks for: the object one of whose
+ * segments overlaps the mapping [lo, hi). */
 struct build_id_query {
-	uintptr_t addr;
+	uintptr_t lo, hi;
 	char *hex; /* out: sizeof goro_mapping.build_id bytes */
 };
 
@@ -53,12 +54,15 @@ static bool note_build_id(const uint8_t *p, size_t size, size_t align,
 	return false;
 }
 
-static bool object_contains(const struct dl_phdr_info *info, uintptr_t addr)
+/* Overlap, not containment of one probe address: a mapping is whole
+ * pages, and a small text segment (a main program linking libgoro.so)
+ * covers only the first bytes of its page. */
+static bool object_overlaps(const struct dl_phdr_info *info, uintptr_t lo, uintptr_t hi)
 {
 	for (int i = 0; i < info->dlpi_phnum; i++) {
 		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-		uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
-		if (ph->p_type == PT_LOAD && addr >= lo && addr < lo + ph->p_memsz)
+		uintptr_t seg = info->dlpi_addr + ph->p_vaddr;
+		if (ph->p_type == PT_LOAD && seg < hi && lo < seg + ph->p_memsz)
 			return true;
 	}
 	return false;
@@ -69,7 +73,7 @@ static int find_build_id(struct dl_phdr_info *info, size_t size, void *arg)
 	struct build_id_query *q = arg;
 
 	(void)size;
-	if (!object_contains(info, q->addr))
+	if (!object_overlaps(info, q->lo, q->hi))
 		return 0;
 	for (int i = 0; i < info->dlpi_phnum; i++) {
 		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
@@ -140,9 +144,7 @@ int goro__mappings_read(struct goro_mappings *out)
 		struct goro_mapping m;
 		if (!parse_line(line, &m))
 			continue;
-		/* Mid-mapping: a segment need not start on the page maps shows. */
-		struct build_id_query q = {
-			.addr = m.start + (m.limit - m.start) / 2, .hex = m.build_id };
+		struct build_id_query q = { .lo = m.start, .hi = m.limit, .hex = m.build_id };
 		dl_iterate_phdr(find_build_id, &q);
 		if (!append(out, &cap, &m)) {
 			free(m.file);
