@@ -1220,6 +1220,7 @@ Test(proto, decodes_with_protoc)
 	cr_assert_not_null(strstr(text, "\ntime_nanos: "));
 	cr_assert_not_null(strstr(text, "has_functions: true"));
 	cr_assert_not_null(strstr(text, "has_line_numbers: true"));
+	cr_assert_not_null(strstr(text, "  start_line: "), "Function.start_line from DWARF:\n%s", text);
 
 	/* Two distinct stacks, each led by its blocking call (frames.h):
 	 * A (3 goroutines: goro_chan_send, 1 frame), B (1: goro_chan_recv,

@@ -63,6 +63,7 @@ enum {
 	FUNCTION_NAME = 2,
 	FUNCTION_SYSTEM_NAME = 3,
 	FUNCTION_FILENAME = 4,
+	FUNCTION_START_LINE = 5,
 };
 
 /*
@@ -114,6 +115,8 @@ static uint64_t function_id(struct builder *b, const struct goro_sym *s)
 	goro__pb_int64(&b->pb, FUNCTION_NAME, str(b, s->func));
 	goro__pb_int64(&b->pb, FUNCTION_SYSTEM_NAME, str(b, s->func));
 	goro__pb_int64(&b->pb, FUNCTION_FILENAME, str(b, s->file));
+	if (s->start_line > 0) /* DWARF's first line of the function */
+		goro__pb_int64(&b->pb, FUNCTION_START_LINE, s->start_line);
 	goro__pb_end(&b->pb, PROFILE_FUNCTION, m);
 	return id;
 }

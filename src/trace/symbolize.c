@@ -249,15 +249,11 @@ static const char *goro_source_root(void)
  * or not (the runtime's static helpers).  The function's first line is
  * asked, not pc's: goro code inlined into a user function stays the user's.
  */
-static bool is_goro_source(Dwfl_Module *mod, uintptr_t entry)
+static bool is_goro_source(const struct goro_sym *at_entry)
 {
 	const char *root = goro_source_root();
-	struct goro_sym s = unknown_sym;
 
-	if (root == NULL)
-		return false;
-	lookup_line(mod, entry, &s);
-	return has_prefix(s.file, root);
+	return root != NULL && has_prefix(at_entry->file, root);
 }
 
 /* Asks libdw; fills what it can.  True when the function is known. */
@@ -281,8 +277,13 @@ static bool lookup(uintptr_t pc, struct goro_sym *s)
 	s->func = intern_func(name);
 	s->entry = pc - off;
 	lookup_line(mod, pc, s);
+	/* The function's first line: pprof's Function.start_line, and where
+	 * the function's code comes from (is_goro_source). */
+	struct goro_sym at_entry = unknown_sym;
+	lookup_line(mod, s->entry, &at_entry);
+	s->start_line = at_entry.line;
 	s->internal = s->internal || is_internal_name(s->func) ||
-	              is_goro_source(mod, s->entry);
+	              is_goro_source(&at_entry);
 	return true;
 }
 

@@ -51,6 +51,7 @@ struct goro_sym {
 	const char *func;   /* "worker", or "?" when unknown */
 	const char *file;   /* "/abs/path/file.c", or "?" */
 	int line;           /* 0 when unknown */
+	int start_line;     /* the function's first line; 0 when unknown */
 	uintptr_t entry;    /* address of the function's first instruction */
 	const char *module; /* path of the ELF module, or "?" */
 	bool internal;      /* goro runtime / libc start-up frame: hidden */
