@@ -293,8 +293,7 @@ GORO_API goro_ctx *goro_with_timeout(goro_ctx *parent, goro_duration d)
 
 GORO_API goro_ctx *goro_with_timeout_cause(goro_ctx *parent, goro_duration d, int cause)
 {
-	int64_t now = goro_now(); /* saturates: a huge d never fires */
-	return goro_with_deadline_cause(parent, d > INT64_MAX - now ? INT64_MAX : now + d, cause);
+	return goro_with_deadline_cause(parent, goro__when_after(goro_now(), d), cause);
 }
 
 /* context.WithoutCancel: values of parent, none of its cancellation. */

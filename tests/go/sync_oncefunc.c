@@ -95,12 +95,8 @@ Test(sync_oncefunc, OnceValueConcurrent)
 }
 
 /* TestOnceFuncGoexit: if f calls Goexit the results are unspecified, but f
- * must not be called twice. */
-struct of_goexit {
-	goro_once_func *f;
-	goro_waitgroup *wg;
-};
-
+ * must not be called twice.  Go's `defer wg.Done()` is goro_waitgroup_go,
+ * which runs Done on goro_exit as Go's wg.Go does. */
 static void of_goexit_fn(void *p)
 {
 	(*(int *)p)++;
@@ -109,33 +105,19 @@ static void of_goexit_fn(void *p)
 
 static void of_goexit_caller(void *p)
 {
-	struct of_goexit *a = p;
-	goro_waitgroup *wg = a->wg;
-	goro_once_func_call(a->f);
-	goro_waitgroup_done(wg);
-}
-
-static void of_goexit_done(void *p)
-{
-	goro_waitgroup_done(*(goro_waitgroup **)p);
+	goro_once_func_call(*(goro_once_func **)p);
 }
 
 Test(sync_oncefunc, TestOnceFuncGoexit)
 {
 	int calls = 0;
 	goro_once_func f = GORO_ONCE_FUNC(of_goexit_fn, &calls);
+	goro_once_func *pf = &f;
 	for (int i = 0; i < 2; i++) {
 		goro_waitgroup wg = { 0 };
-		goro_waitgroup_add(&wg, 1);
-		int before = goro_num_goroutine();
-		goro_go(of_goexit_caller, &(struct of_goexit){ &f, &wg });
-		/* Go's defer wg.Done() runs on Goexit; C has none, so the first
-		 * caller's exit is seen through the goroutine count. */
-		EVENTUALLY(goro_num_goroutine() == before ||
-		           goro_waitgroup_wait_until(&wg, goro_now()) == GORO_OK);
-		if (goro_waitgroup_wait_until(&wg, goro_now()) != GORO_OK)
-			goro_go(of_goexit_done, &(goro_waitgroup *){ &wg });
-		goro_waitgroup_wait(&wg);
+		goro_waitgroup_go(&wg, of_goexit_caller, &pf);
+		cr_assert_eq(goro_waitgroup_wait_until(&wg, SOON), GORO_OK,
+		             "call %d of the OnceFunc never returned", i);
 	}
 	cr_assert_eq(calls, 1, "want calls==1, got %d", calls);
 }

@@ -399,7 +399,7 @@ static void big_sleep(void *p)
 	goro_panic("big sleep returned");
 }
 
-Test(time_sleep, TestOverflowSleep, .disabled = true) /* pending: issue 13 item 2 */
+Test(time_sleep, TestOverflowSleep)
 {
 	goro_go0(big_sleep);
 	goro_case cs[2] = { GORO_RECV(goro_after(INT64_MAX), NULL),
@@ -622,8 +622,7 @@ static void multi_wakeup_timer(void *p)
 	goro_waitgroup_done(a->wg);
 }
 
-Test(time_sleep, TestMultiWakeupTimer, .timeout = 300,
-     .disabled = true) /* pending: issue 13 item 1 */
+Test(time_sleep, TestMultiWakeupTimer, .timeout = 300)
 {
 	goro_timer *t = goro_timer_new(GORO_NANOSECOND);
 	goro_waitgroup wg = { 0 };

@@ -282,7 +282,7 @@ static void test_timer_chan(struct tim *tim)
 	NO_TICK(tim);
 }
 
-Test(time_tick, TestChan, .disabled = true) /* pending: issue 13 item 5 */
+Test(time_tick, TestChan)
 {
 	goro_timer *t = goro_timer_new(10000 * GORO_SECOND);
 	struct tim timer = { .timer = t, .C = goro_timer_chan(t) };
