@@ -425,7 +425,15 @@ Test(time_sleep, TestIssue5745)
 {
 	struct death d;
 	go_run_scenario(NilTimerStop, &d);
+#if defined(__SANITIZE_ADDRESS__)
+	/* UBSan names the NULL member access before goro's SIGSEGV handler
+	 * can turn it into Go's panic: either is a clear stop. */
+	cr_assert(strstr(d.err, "nil pointer dereference") || strstr(d.err, "null pointer"),
+	          "no nil-pointer report:\n%s", d.err);
+#else
 	death_assert_stderr_has(&d, "nil pointer dereference");
+#endif
+	cr_assert(!(WIFEXITED(d.status) && WEXITSTATUS(d.status) == 0), "the process went on");
 	death_assert_stderr_lacks(&d, "Should be unreachable.");
 }
 
