@@ -146,7 +146,8 @@ struct filter {
 static bool candidate(struct goro_g *g, void *arg)
 {
 	struct filter *f = arg;
-	return g->id != f->self && !g->system && !ignored_id(f->o, g->id) &&
+	return g->id != f->self && (!g->system || goro__traceback_system()) &&
+	       !ignored_id(f->o, g->id) &&
 	       !runtime_goroutine(g);
 }
 

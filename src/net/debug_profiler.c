@@ -22,6 +22,7 @@
 #include <stdlib.h>
 
 #include "net/debug_http.h"
+#include "sched/sched.h"
 
 enum { PROFILER_STACK = 256 * 1024 };
 
@@ -55,7 +56,9 @@ void goro__debug_profiler_start(void)
 {
 	jobs = goro_chan_new(struct profile_job *, 0);
 	goro_waitgroup_add(&exited, 1);
-	goro_go_opts(profiler_main, NULL, 0, &(goro_go_options){ .stack_size = PROFILER_STACK });
+	/* A system goroutine, like the server's: hidden from the user's view. */
+	goro__spawn_with(&(struct goro_spawn){
+		.fn = profiler_main, .stack_size = PROFILER_STACK, .system = true });
 }
 
 void goro__debug_profiler_stop(void)

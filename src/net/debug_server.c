@@ -168,7 +168,9 @@ static void accept_loop(void *p)
 			continue;
 		}
 		goro_waitgroup_add(&srv.wg, 1);
-		goro_go(serve_conn, &(struct conn_arg){ fd });
+		/* System goroutines: out of the user's dumps, checks, profiles. */
+		struct conn_arg a = { fd };
+		goro__spawn_system(serve_conn, &a, sizeof a);
 	}
 	goro_waitgroup_done(&srv.wg);
 }
@@ -209,7 +211,8 @@ GORO_API int goro_debug_serve(const char *addr)
 	srv.lfd = lfd;
 	goro__debug_profiler_start();
 	goro_waitgroup_add(&srv.wg, 1);
-	goro_go(accept_loop, &(struct conn_arg){ lfd });
+	struct conn_arg a = { lfd };
+	goro__spawn_system(accept_loop, &a, sizeof a);
 	goro_mutex_unlock(&srv.mu);
 	return port;
 }

@@ -39,7 +39,7 @@ struct goro_gsnap *goro__snapshot(bool (*keep)(struct goro_g *g, void *arg), voi
 	/* Frozen: a listed goroutine cannot finish exiting (its last switch
 	 * waits at a safe point), so its record stays valid here. */
 	for (int i = 0; i < ng && snaps; i++) {
-		if (gs[i]->system || (keep && !keep(gs[i], arg)))
+		if ((gs[i]->system && !goro__traceback_system()) || (keep && !keep(gs[i], arg)))
 			continue; /* the runtime's own goroutines stay out of sight */
 		goro__gsnap_fill(&snaps[k++], gs[i], gs[i] == self);
 	}

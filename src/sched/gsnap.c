@@ -175,7 +175,7 @@ struct goro_gsnap *goro__gsnap_all(int *n)
 	struct goro_g *self = goro__getg();
 	int k = 0;
 	for (int i = 0; i < ng; i++)
-		if (!gs[i]->system)
+		if (!gs[i]->system || goro__traceback_system())
 			goro__gsnap_fill(&snaps[k++], gs[i], gs[i] == self);
 	goro__allg_free(gs, ng);
 	*n = k;

@@ -66,6 +66,11 @@ int goro__visible_frames(const struct goro_gsnap *g, bool with_op,
 
 	if (max <= 0)
 		return 0;
+	if (goro__traceback_system()) { /* every frame, as stored */
+		for (int i = 0; i < g->npcs && n < max; i++)
+			frame_at(&out[n++], goro__frame_pc(g->pcs, i), g->pcs[i]);
+		return n;
+	}
 	for (int i = 0; i < g->npcs; i++) {
 		struct goro_vframe f;
 		frame_at(&f, goro__frame_pc(g->pcs, i), g->pcs[i]);

@@ -46,6 +46,10 @@ GORO_HIDDEN int goro__unwind_regs(const struct goro_regs *regs, uintptr_t *pcs,
 GORO_HIDDEN int goro__unwind_here(uintptr_t *pcs, int max, int skip,
                                   bool *truncated);
 
+/* GORO_TRACEBACK=system: goro's own goroutines and internal frames shown
+ * in dumps, checks and profiles (Go's GOTRACEBACK=system). */
+GORO_HIDDEN bool goro__traceback_system(void);
+
 /* What one program counter means. Strings are interned: valid forever. */
 struct goro_sym {
 	const char *func;   /* "worker", or "?" when unknown */
