@@ -1,6 +1,6 @@
 /*
  * bench_sync.c — sync, time and context costs (issue 3): mutexes, wait
- * groups, timers, mass sleeps and a context cancel fan-out.
+ * groups, timers, mass sleeps, a context cancel fan-out and sync.Map.
  * Go counterparts: bench/go/sync.go (same shapes, same sizes).
  */
 #include "harness.h"
@@ -246,6 +246,65 @@ static void row_ctx_cancel_fanout(const bench_opts *o)
 	bench_emit("ctx_cancel_fanout", "ms", s, o->reps, extra);
 }
 
+/* ---- map_read_mostly: sync.Map, one goroutine per worker, 1024 keys,
+ * one Store per 1000 operations (the rest Loads of present keys) ---- */
+
+enum { MAP_KEYS = 1024 };
+
+struct map_arg {
+	goro_map *m;
+	long n;
+	unsigned seed;
+	goro_waitgroup *wg;
+};
+
+static void map_worker(void *p)
+{
+	struct map_arg *a = p;
+	unsigned x = a->seed;
+	long found = 0;
+	for (long i = 0; i < a->n; i++) {
+		x = x * 1103515245u + 12345u; /* the same LCG as the Go side */
+		uintptr_t k = (x >> 8) % MAP_KEYS + 1;
+		if (i % 1000 == 0)
+			goro_map_store(a->m, (void *)k, (void *)(k + (uintptr_t)i));
+		else
+			found += goro_map_load(a->m, (void *)k, NULL);
+	}
+	if (found < 0)
+		abort(); /* keeps the loads */
+	goro_waitgroup_done(a->wg);
+}
+
+static double map_rep(long total, int workers)
+{
+	goro_map m = { 0 };
+	for (uintptr_t k = 1; k <= MAP_KEYS; k++)
+		goro_map_store(&m, (void *)k, (void *)k);
+	goro_waitgroup wg = { 0 };
+	long per = total / workers;
+	goro_waitgroup_add(&wg, workers);
+	int64_t t0 = bench_now_ns();
+	for (int w = 0; w < workers; w++)
+		goro_go(map_worker, &(struct map_arg){ &m, per, (unsigned)w + 1, &wg });
+	goro_waitgroup_wait(&wg);
+	double ns = bench_ns_per(t0, per * workers);
+	goro_map_destroy(&m);
+	return ns;
+}
+
+static void row_map_read_mostly(const bench_opts *o)
+{
+	long total = bench_size(o, 10000000, 1000);
+	int workers = goro_maxprocs();
+	double s[BENCH_MAX_REPS];
+	char extra[32];
+	for (int r = 0; r < o->reps; r++)
+		s[r] = map_rep(total, workers);
+	snprintf(extra, sizeof extra, "\"workers\": %d", workers);
+	bench_emit("map_read_mostly", "ns/op", s, o->reps, extra);
+}
+
 static const bench_row rows[] = {
 	{ "mutex_uncontended", row_mutex_uncontended, false },
 	{ "mutex_contended", row_mutex_contended, false },
@@ -253,6 +312,7 @@ static const bench_row rows[] = {
 	{ "timer_start_stop", row_timer_start_stop, false },
 	{ "sleep_100k", row_sleep_100k, false },
 	{ "ctx_cancel_fanout", row_ctx_cancel_fanout, false },
+	{ "map_read_mostly", row_map_read_mostly, false },
 };
 
 int main(int argc, char **argv)

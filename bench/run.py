@@ -93,6 +93,7 @@ ROWS = [
     Row("timer_start_stop", "bench_sync", ratio_at_most(1), "1"),
     Row("sleep_100k", "bench_sync", None, None),
     Row("ctx_cancel_fanout", "bench_sync", ratio_at_most(1), None),
+    Row("map_read_mostly", "bench_sync", None, "all"),
     Row("dump_100k", "bench_trace", None, None),
     Row("verify_clean", "bench_trace", below(100, "us"), None),
     Row("verify_leak", "bench_trace", below(1, "ms"), None),

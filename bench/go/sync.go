@@ -20,6 +20,7 @@ func init() {
 		harness.Row{Name: "timer_start_stop", Run: benchTimerStartStop},
 		harness.Row{Name: "sleep_100k", Run: benchSleep100k},
 		harness.Row{Name: "ctx_cancel_fanout", Run: benchCtxCancelFanout},
+		harness.Row{Name: "map_read_mostly", Run: benchMapReadMostly},
 	)
 }
 
@@ -161,5 +162,44 @@ func benchCtxCancelFanout(o harness.Opts) error {
 		return float64(time.Since(t0).Nanoseconds()) / 1e6
 	})
 	harness.Emit("ctx_cancel_fanout", "ms", s, harness.Extra{"goroutines": n})
+	return nil
+}
+
+// map_read_mostly: sync.Map, one goroutine per P, 1024 int keys, one Store
+// per 1000 operations (the rest Loads of present keys); ns per operation.
+func benchMapReadMostly(o harness.Opts) error {
+	const keys = 1024
+	total := o.Size(10_000_000, 1_000)
+	workers := runtime.GOMAXPROCS(0)
+	per := total / workers
+	s := harness.Repeat(o, func() float64 {
+		var m sync.Map
+		for k := uintptr(1); k <= keys; k++ {
+			m.Store(k, k)
+		}
+		var wg sync.WaitGroup
+		t0 := time.Now()
+		for w := range workers {
+			wg.Go(func() {
+				x := uint32(w + 1)
+				found := 0
+				for i := range per {
+					x = x*1103515245 + 12345
+					k := uintptr((x>>8)%keys + 1)
+					if i%1000 == 0 {
+						m.Store(k, k+uintptr(i))
+					} else if _, ok := m.Load(k); ok {
+						found++
+					}
+				}
+				if found < 0 {
+					panic("unreachable")
+				}
+			})
+		}
+		wg.Wait()
+		return harness.NsPer(time.Since(t0), per*workers)
+	})
+	harness.Emit("map_read_mostly", "ns/op", s, harness.Extra{"workers": workers})
 	return nil
 }
