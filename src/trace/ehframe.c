@@ -5,7 +5,10 @@
  */
 #define _GNU_SOURCE
 #include <link.h>
+#include <pthread.h>
+#include <stddef.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "trace/ehframe.h"
 
@@ -18,18 +21,29 @@ struct module {
 	uintptr_t lo[MAX_SEGS], hi[MAX_SEGS]; /* executable segments */
 };
 
-/* Written by goro__ehframe_refresh under the detector's serialisation
- * (one detection at a time), read by lookups afterwards. */
-static struct module modules[MAX_MODULES];
-static int nmodules;
+struct module_table {
+	int n;
+	struct module m[MAX_MODULES];
+};
+
+/*
+ * Readers (the detector with the world stopped, the unwinder's rule cache)
+ * load the published table once and use it without a lock; a refresh
+ * builds a new one and publishes it only when the module set changed.
+ * Old tables are never unmapped (a reader, maybe stopped mid-lookup, may
+ * still use one): one leaked table per change of the loaded modules.
+ */
+static _Atomic(struct module_table *) current;
+static pthread_mutex_t refresh_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct module_table scratch; /* under refresh_lock */
 
 static int add_module(struct dl_phdr_info *info, size_t size, void *arg)
 {
 	(void)size;
-	(void)arg;
-	if (nmodules == MAX_MODULES)
+	struct module_table *t = arg;
+	if (t->n == MAX_MODULES)
 		return 1;
-	struct module *m = &modules[nmodules];
+	struct module *m = &t->m[t->n];
 	*m = (struct module){ 0 };
 	for (int i = 0; i < info->dlpi_phnum; i++) {
 		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
@@ -42,22 +56,39 @@ static int add_module(struct dl_phdr_info *info, size_t size, void *arg)
 		}
 	}
 	if (m->nsegs > 0)
-		nmodules++;
+		t->n++;
 	return 0;
+}
+
+static size_t table_bytes(int n)
+{
+	return offsetof(struct module_table, m) + (size_t)n * sizeof(struct module);
 }
 
 void goro__ehframe_refresh(void)
 {
-	nmodules = 0;
-	dl_iterate_phdr(add_module, NULL);
+	pthread_mutex_lock(&refresh_lock);
+	scratch.n = 0;
+	dl_iterate_phdr(add_module, &scratch);
+	struct module_table *cur = atomic_load(&current);
+	if (!cur || cur->n != scratch.n || memcmp(cur, &scratch, table_bytes(scratch.n)) != 0) {
+		void *p = mmap(NULL, table_bytes(scratch.n), PROT_READ | PROT_WRITE,
+		               MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p != MAP_FAILED) {
+			memcpy(p, &scratch, table_bytes(scratch.n));
+			atomic_store(&current, (struct module_table *)p);
+		}
+	}
+	pthread_mutex_unlock(&refresh_lock);
 }
 
 static const struct module *module_of(uintptr_t pc)
 {
-	for (int i = 0; i < nmodules; i++)
-		for (int s = 0; s < modules[i].nsegs; s++)
-			if (pc >= modules[i].lo[s] && pc < modules[i].hi[s])
-				return &modules[i];
+	const struct module_table *t = atomic_load(&current);
+	for (int i = 0; t && i < t->n; i++)
+		for (int s = 0; s < t->m[i].nsegs; s++)
+			if (pc >= t->m[i].lo[s] && pc < t->m[i].hi[s])
+				return &t->m[i];
 	return NULL;
 }
 
