@@ -41,6 +41,10 @@
 #define GORO_TSAN 1
 #endif
 
+/* Code that reads other threads' stopped stacks or foreign memory
+ * (redzones included): the leak detector's scans.  Not instrumented. */
+#define GORO_NO_SANITIZE __attribute__((no_sanitize("address", "thread", "undefined")))
+
 /* Prints "fatal error: <msg>" (Go's throw) and exits with status 2. */
 GORO_HIDDEN GORO_NORETURN void goro__throw(const char *fmt, ...)
 	__attribute__((format(printf, 1, 2)));

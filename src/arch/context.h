@@ -36,6 +36,8 @@ GORO_HIDDEN_ARCH void goro__ctx_regs(const void *sp, struct goro_regs *out);
  * order, trace/cfi.h): the leak detector decides each slot's liveness by
  * the frames that own the values. */
 GORO_HIDDEN_ARCH void goro__ctx_reg_slots(const void *sp, uintptr_t slots[6]);
+/* Where a parked context keeps its resume pc. */
+GORO_HIDDEN_ARCH uintptr_t goro__ctx_pc_slot(const void *sp);
 
 /* The caller's registers at the call: resume pc, sp after the return,
  * callee-saved registers (capture_<arch>.S). */

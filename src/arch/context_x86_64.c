@@ -90,3 +90,8 @@ void goro__ctx_reg_slots(const void *sp, uintptr_t slots[6])
 	slots[GORO_CFI_RBX] = (uintptr_t)&f[5];
 	slots[GORO_CFI_RBP] = (uintptr_t)&f[6];
 }
+
+uintptr_t goro__ctx_pc_slot(const void *sp)
+{
+	return (uintptr_t)&((const uint64_t *)sp)[7];
+}

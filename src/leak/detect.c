@@ -384,9 +384,6 @@ static void debug_mark(uintptr_t at, uintptr_t v, const char *what)
 	(void)r;
 }
 
-/* The scan reads every word of foreign memory (redzones included): it
- * must not be instrumented. */
-#define GORO_NO_SANITIZE __attribute__((no_sanitize("address", "thread", "undefined")))
 
 GORO_NO_SANITIZE static void consider(struct detector *d, uintptr_t at, uintptr_t v)
 {

@@ -5,6 +5,12 @@
 #include "leak/livecache.h"
 #include "leak/stackwalk.h"
 
+/* A word of a stopped stack (another thread's, as TSan sees it). */
+GORO_NO_SANITIZE static uintptr_t load_word(uintptr_t at)
+{
+	return *(const uintptr_t *)at;
+}
+
 struct cursor {
 	uintptr_t pc, sp;
 	bool first;                          /* pc is exact, not a return address */
@@ -42,14 +48,14 @@ static void conservative_rest(struct goro_stack_walk *w, struct cursor *c)
 		w->spans[w->nspans++] = (struct goro_frame_span){ c->sp, w->hi, w->hi };
 }
 
-static bool is_save_slot(const struct goro_cfi_rule *r, uintptr_t cfa, uintptr_t at)
+/* Clears the bit of the word at `at` (a CFA-relative slot) in bits. */
+static void clear_slot(uint64_t *bits, const struct goro_frame_live *l, uintptr_t cfa,
+                       int32_t off)
 {
-	if (at == cfa + (uintptr_t)(intptr_t)r->ra_off)
-		return true;
-	for (int i = 0; i < GORO_CFI_NSAVED; i++)
-		if (r->saved[i] && at == cfa + (uintptr_t)(intptr_t)r->saved[i])
-			return true;
-	return false;
+	(void)cfa;
+	int i = off / 8 - l->lo_word;
+	if (off % 8 == 0 && i >= 0 && i < l->nwords)
+		bits[i / 64] &= ~(1ull << (i % 64));
 }
 
 /* The frame's own live words: runs of set bits, minus the slots where it
@@ -58,19 +64,26 @@ static bool is_save_slot(const struct goro_cfi_rule *r, uintptr_t cfa, uintptr_t
 static void emit_frame_words(struct goro_stack_walk *w, const struct goro_frame_live *l,
                              const struct goro_cfi_rule *r, uintptr_t cfa)
 {
-	uintptr_t run = 0;
-	for (int i = 0; i < l->nwords; i++) {
-		uintptr_t at = cfa + (uintptr_t)(intptr_t)((l->lo_word + i) * 8);
-		bool live = ((l->bits[i / 64] >> (i % 64)) & 1) && !is_save_slot(r, cfa, at);
-		if (live && !run)
-			run = at;
-		else if (!live && run) {
-			emit(w, run, at);
-			run = 0;
+	uint64_t bits[GORO_LIVE_WORDS / 64];
+	int nb = (l->nwords + 63) / 64;
+	for (int b = 0; b < nb; b++)
+		bits[b] = l->bits[b];
+	clear_slot(bits, l, cfa, r->ra_off);
+	for (int i = 0; i < GORO_CFI_NSAVED; i++)
+		if (r->saved[i])
+			clear_slot(bits, l, cfa, r->saved[i]);
+	uintptr_t base = cfa + (uintptr_t)(intptr_t)(l->lo_word * 8);
+	for (int b = 0; b < nb; b++) {
+		uint64_t m = bits[b];
+		while (m) {
+			int lo = __builtin_ctzll(m);
+			uint64_t rest = ~m >> lo; /* the run of ones starting at lo */
+			int len = rest ? __builtin_ctzll(rest) : 64 - lo;
+			uintptr_t at = base + (uintptr_t)((b * 64 + lo) * 8);
+			emit(w, at, at + (uintptr_t)len * 8);
+			m &= len + lo >= 64 ? 0 : ~0ull << (lo + len);
 		}
 	}
-	if (run)
-		emit(w, run, cfa + (uintptr_t)(intptr_t)((l->lo_word + l->nwords) * 8));
 }
 
 /* Registers through one frame; then the caller's view (CFI saves). */
@@ -84,7 +97,7 @@ static void follow_registers(struct goro_stack_walk *w, struct cursor *c,
 		if (r->saved[i]) {
 			uintptr_t at = cfa + (uintptr_t)(intptr_t)r->saved[i];
 			c->loc[i] = at;
-			c->val[i] = *(const uintptr_t *)at;
+			c->val[i] = load_word(at);
 		}
 		/* Not saved here: the value is the caller's too, judged there. */
 	}
@@ -136,9 +149,9 @@ static bool step(struct goro_stack_walk *w, struct cursor *c)
 	} else {
 		for (int i = 0; i < GORO_CFI_NSAVED; i++)
 			if (r.saved[i])
-				c->val[i] = *(const uintptr_t *)(cfa + (uintptr_t)(intptr_t)r.saved[i]);
+				c->val[i] = load_word(cfa + (uintptr_t)(intptr_t)r.saved[i]);
 	}
-	c->pc = *(const uintptr_t *)(cfa + (uintptr_t)(intptr_t)r.ra_off);
+	c->pc = load_word(cfa + (uintptr_t)(intptr_t)r.ra_off);
 	c->sp = cfa;
 	c->first = false;
 	return c->pc != 0;
@@ -168,17 +181,11 @@ void goro__stack_walk_from(struct goro_stack_walk *w, uintptr_t pc, bool ret_add
 
 void goro__stack_walk_parked(struct goro_stack_walk *w, uintptr_t sp)
 {
-	struct goro_regs regs;
 	struct cursor c = { .first = false };
-	goro__ctx_regs((const void *)sp, &regs);
 	goro__ctx_reg_slots((const void *)sp, c.loc);
-	c.pc = regs.rip;
-	c.sp = regs.rsp;
-	c.val[GORO_CFI_RBP] = regs.rbp;
-	c.val[GORO_CFI_RBX] = regs.rbx;
-	c.val[GORO_CFI_R12] = regs.r12;
-	c.val[GORO_CFI_R13] = regs.r13;
-	c.val[GORO_CFI_R14] = regs.r14;
-	c.val[GORO_CFI_R15] = regs.r15;
+	for (int i = 0; i < GORO_CFI_NSAVED; i++)
+		c.val[i] = load_word(c.loc[i]);
+	c.pc = load_word(goro__ctx_pc_slot((const void *)sp));
+	c.sp = sp + GORO_CTX_FRAME_SIZE;
 	walk(w, &c);
 }
