@@ -142,10 +142,21 @@ static bool kills_dest_form(unsigned id, const cs_x86 *x)
 
 struct ctx {
 	uintptr_t fn_lo, fn_hi;
+	uint8_t why;          /* why it gave up (GORO_LIVE_WHY_*) */
+	uintptr_t where;      /* at which instruction */
 	int32_t ret_node;     /* a synthetic return, target of tail calls */
 	int lo_word, hi_word; /* window [lo, hi) */
 	bool give_up;
 };
+
+static void give_up(struct ctx *c, uint8_t why, uintptr_t where)
+{
+	if (!c->give_up) {
+		c->why = why;
+		c->where = where;
+	}
+	c->give_up = true;
+}
 
 static void add_mem(struct node *n, int lo, int hi, bool def)
 {
@@ -196,7 +207,7 @@ static void mem_operand(struct ctx *c, struct node *n, const cs_x86_op *op, bool
 	if (!frame_based(n, m))
 		return;
 	if (m->base == X86_REG_RSP && !n->rsp_known) {
-		c->give_up = true;
+		give_up(c, GORO_LIVE_WHY_RSP_UNKNOWN, n->addr);
 		return;
 	}
 	if (m->index != X86_REG_INVALID || !frame_offset(n, m, &off)) {
@@ -395,11 +406,11 @@ static int32_t node_at(struct ctx *c, uintptr_t addr, const struct node *st)
 	int32_t *slot = hash_slot(addr);
 	if (*slot >= 0) {
 		if (!same_state(&scr->nodes[*slot], st))
-			c->give_up = true; /* two stack depths meet: not compiled code */
+			give_up(c, GORO_LIVE_WHY_DEPTHS_MEET, addr); /* two stack depths meet: not compiled code */
 		return *slot;
 	}
 	if (scr->nnodes == MAX_NODES) {
-		c->give_up = true;
+		give_up(c, GORO_LIVE_WHY_TOO_BIG, addr);
 		return NO_SUCC;
 	}
 	int32_t i = scr->nnodes++;
@@ -463,7 +474,7 @@ static void expand(struct ctx *c, int32_t i, int32_t *stack, int *sp)
 	size_t size = 16;
 	uint64_t addr = n->addr;
 	if (!goro__ehframe_is_code(n->addr) || !cs_disasm_iter(handle, &code, &size, &addr, insn)) {
-		c->give_up = true;
+		give_up(c, GORO_LIVE_WHY_UNDECODABLE, n->addr);
 		return;
 	}
 	effects(c, n);
@@ -489,18 +500,27 @@ static void expand(struct ctx *c, int32_t i, int32_t *stack, int *sp)
 			if (!cond && n->rsp_known && n->rsp_off == -8)
 				n->kind = NK_RET;
 			else
-				c->give_up = true;
+				give_up(c, GORO_LIVE_WHY_INDIRECT_JUMP, n->addr);
 			return;
 		}
 		n->kind = cond ? NK_COND : NK_JUMP;
-		/* A tail call returns to our caller: the shared return node. */
-		int32_t s = !in_code(c, t) && is_function_entry(t) ? c->ret_node : node_at(c, t, &st);
+		/* A tail call returns to our caller: the shared return node.  A
+		 * jump out of the function is one when only the return address
+		 * is left on the frame (to a PLT stub, say) or when it lands on
+		 * a function's first instruction. */
+		bool popped = n->rsp_known && n->rsp_off == -8;
+		bool tail = !in_code(c, t) && (popped || is_function_entry(t));
+		int32_t s = tail ? c->ret_node : node_at(c, t, &st);
 		link(i, 0, s, stack, sp);
 		if (!cond)
 			return;
 	}
-	if (!in_code(c, next) && !goro__ehframe_is_code(next)) {
-		n->kind = NK_RET; /* after a call that does not return: as a return */
+	if (!in_code(c, next)) {
+		/* Past the function's end: only after a call that does not return
+		 * (abort, a sanitizer's report); the next bytes are another
+		 * function.  Treated as a return, which keeps everything the
+		 * caller may need. */
+		n->kind = NK_RET;
 		return;
 	}
 	link(i, jump ? 1 : 0, node_at(c, next, &st), stack, sp);
@@ -587,6 +607,8 @@ void goro__arch_frame_liveness(uintptr_t pc, int32_t rsp_off, bool rbp_fp, int32
 	c.hi_word = GORO_LIVE_ABOVE;
 	if (!scr || rsp_off > 0 || c.hi_word - c.lo_word > GORO_LIVE_WORDS) {
 		all_live(out);
+		out->why = GORO_LIVE_WHY_FRAME_SIZE;
+		out->where = pc;
 		return;
 	}
 	memset(scr->hash, 0xff, sizeof scr->hash);
@@ -605,6 +627,8 @@ void goro__arch_frame_liveness(uintptr_t pc, int32_t rsp_off, bool rbp_fp, int32
 		expand(&c, scr->stack[--sp], scr->stack, &sp);
 	if (c.give_up) {
 		all_live(out);
+		out->why = c.why;
+		out->where = c.where;
 		return;
 	}
 	solve(&c);

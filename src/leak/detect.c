@@ -99,7 +99,8 @@ struct detector {
 		uintptr_t val[GORO_CFI_NSAVED], loc[GORO_CFI_NSAVED];
 	} self;
 	size_t nconservative; /* stacks some frame of which was not described */
-	uintptr_t last_conservative_pc;
+	uintptr_t last_conservative_pc, last_conservative_where;
+	uint8_t last_conservative_why;
 };
 
 static _Atomic int64_t last_pause;
@@ -200,7 +201,7 @@ static void walk_spans(struct detector *d, struct gentry *e);
 static void reach_stack(struct detector *d, struct gentry *e, uintptr_t p)
 {
 	if (p < e->sp)
-		p = e->sp; /* below the stack pointer: dead frames */
+		return; /* below the stack pointer: no object lives there */
 	if (p < e->from)
 		e->from = p; /* the lowest address reached: for obj_reachable */
 	if (!walkable(e)) {
@@ -224,9 +225,15 @@ struct live_sink {
 	struct gentry *e;
 };
 
+static void debug_mark(uintptr_t at, uintptr_t v, const char *what);
+static int64_t debug_g; /* GORO_LEAK_DEBUG_G: print this goroutine's live words */
+
 static void push_live(void *arg, uintptr_t lo, uintptr_t hi)
 {
 	struct live_sink *k = arg;
+	if (unlikely(debug_g) && k->e->g->id == debug_g)
+		for (uintptr_t a = lo; a < hi; a += 8)
+			debug_mark(a, *(const uintptr_t *)a, "live word");
 	push(k->d, lo, hi);
 	if (lo < k->e->from)
 		k->e->from = lo;
@@ -259,6 +266,8 @@ static void walk_stack(struct detector *d, struct gentry *e, bool spans_only)
 	if (w.conservative && !spans_only) {
 		d->nconservative++;
 		d->last_conservative_pc = w.conservative_pc;
+		d->last_conservative_why = w.conservative_why;
+		d->last_conservative_where = w.conservative_where;
 	}
 }
 
@@ -408,8 +417,10 @@ GORO_NO_SANITIZE static void consider(struct detector *d, uintptr_t at, uintptr_
 		return;
 	}
 	struct gentry *e = stack_owner(d, v);
-	if (e && v < e->from) {
-		if (unlikely(debug_marks))
+	if (e) {
+		/* Reached parts of a stack are not contiguous (live words,
+		 * frame objects): reach_stack itself skips what was pushed. */
+		if (unlikely(debug_marks) && v < e->from)
 			debug_mark(at, v, e->g->id == 1 ? "stack of goroutine 1 at" : "stack at");
 		reach_stack(d, e, v);
 	}
@@ -626,8 +637,10 @@ static void classify(struct detector *d)
 			d->main_entry = e;
 		bool candidate = e->blocked && !e->physical && e->g != self;
 		e->role = candidate ? R_CANDIDATE : R_ROOT;
+		/* The requester: below its public API entry lie goro's own frames
+		 * (the detector's); nothing of the user's lives there. */
 		if (e->g == d->self.g && d->self.g)
-			e->sp = d->self.sp; /* below: the detector's own frames */
+			e->sp = d->self.internal_top ? d->self.internal_top : d->self.sp;
 	}
 }
 
@@ -796,6 +809,8 @@ int goro__leak_detect(struct goro_leak_run *run)
 	goro__ensure_init();
 	goro__stw_lock();
 	debug_marks = getenv("GORO_LEAK_DEBUG") != NULL;
+	const char *dg = getenv("GORO_LEAK_DEBUG_G");
+	debug_g = dg ? atoll(dg) : 0;
 	const char *lv = getenv("GORO_LEAK_LIVENESS");
 	liveness_off = lv && strcmp(lv, "0") == 0;
 	preload_resolve();
@@ -828,12 +843,13 @@ int goro__leak_detect(struct goro_leak_run *run)
 	goro__world_start();
 	run->pause_ns = goro__nanotime() - t0;
 	if (unlikely(debug_marks)) {
-		char buf[200];
+		char buf[256];
 		int len = snprintf(buf, sizeof buf,
-		                   "goro leak debug: %s, %zu stacks partly conservative (last pc %#lx), "
-		                   "%d unstopped threads, pause %lld us\n",
+		                   "goro leak debug: %s, %zu stacks with frames scanned whole (last: pc %#lx, "
+		                   "reason %d at %#lx), %d unstopped threads, pause %lld us\n",
 		                   run->inconclusive ? "inconclusive" : "conclusive", d->nconservative,
-		                   (unsigned long)d->last_conservative_pc, rep.unstopped_threads,
+		                   (unsigned long)d->last_conservative_pc, d->last_conservative_why,
+		                   (unsigned long)d->last_conservative_where, rep.unstopped_threads,
 		                   (long long)(run->pause_ns / 1000));
 		ssize_t wr = write(2, buf, (size_t)len);
 		(void)wr;

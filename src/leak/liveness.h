@@ -44,8 +44,21 @@ enum goro_live_status {
 	GORO_LIVE_ALL,       /* could not tell: every word and register live */
 };
 
+/* Why a frame is GORO_LIVE_ALL (GORO_LEAK_DEBUG says). */
+enum goro_live_why {
+	GORO_LIVE_WHY_NONE,
+	GORO_LIVE_WHY_FRAME_SIZE,     /* frame beyond the window (4 KiB) */
+	GORO_LIVE_WHY_RSP_UNKNOWN,    /* a stack access after rsp moved by an unknown amount */
+	GORO_LIVE_WHY_DEPTHS_MEET,    /* two paths reach an instruction at different depths */
+	GORO_LIVE_WHY_TOO_BIG,        /* more instructions than the analysis keeps */
+	GORO_LIVE_WHY_UNDECODABLE,    /* an instruction capstone cannot decode, or not code */
+	GORO_LIVE_WHY_INDIRECT_JUMP,  /* a jump through a register or memory (a switch table) */
+};
+
 struct goro_frame_live {
 	uint8_t status;
+	uint8_t why;       /* GORO_LIVE_ALL: enum goro_live_why */
+	uintptr_t where;   /* ... at this instruction */
 	uint8_t use_regs;  /* GORO_CFI_* bits: callee-saved registers read before written */
 	uint8_t thru_regs; /* ... that reach a return unwritten (the caller's value) */
 	int16_t lo_word;   /* CFA-relative index (in words) of bit 0: the frame's sp */

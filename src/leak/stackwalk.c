@@ -138,6 +138,8 @@ static bool step(struct goro_stack_walk *w, struct cursor *c)
 			if (!w->conservative) {
 				w->conservative = true;
 				w->conservative_pc = c->pc;
+				w->conservative_why = l->why;
+				w->conservative_where = l->where;
 			}
 			emit(w, c->sp, cfa + GORO_LIVE_ABOVE * sizeof(uintptr_t));
 			for (int i = 0; i < GORO_CFI_NSAVED; i++)
@@ -161,6 +163,8 @@ static void walk(struct goro_stack_walk *w, struct cursor *c)
 {
 	w->conservative = false;
 	w->conservative_pc = 0;
+	w->conservative_why = 0;
+	w->conservative_where = 0;
 	w->nspans = 0;
 	for (int depth = 0; depth < 4096 && c->sp < w->hi; depth++)
 		if (!step(w, c))

@@ -42,6 +42,8 @@ struct goro_stack_walk {
 	/* Results. */
 	bool conservative;      /* some frame could not be described */
 	uintptr_t conservative_pc; /* the first such frame's pc */
+	uint8_t conservative_why;  /* its enum goro_live_why (NONE: no call-frame rule) */
+	uintptr_t conservative_where;
 };
 
 /* The stack of a goroutine parked by goro__ctx_switch at sp. */
