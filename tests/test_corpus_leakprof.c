@@ -40,7 +40,11 @@ enum { REPORT_SIZE = 8192 };
 static bool detect_and_check(const struct corpus_case *c, int baseline,
                              char *msg, size_t size)
 {
-	goro_leaked *leaks = NULL;
+	/* Static, like the report buffers below: a pointer into a frame makes
+	 * the rest of that frame reachable, and the driver's frames reuse the
+	 * stack the inline case ran on (its stale words would count). */
+	static goro_leaked *leaks;
+	leaks = NULL;
 	int n = goro_leakprof_find(&leaks);
 	struct corpus_seen *seen = calloc(n > 0 ? (size_t)n : 1, sizeof *seen);
 	bool ok;
@@ -149,7 +153,7 @@ ParameterizedTest(size_t *index, corpus_leakprof, each_case,
                   .timeout = CORPUS_TEST_TIMEOUT)
 {
 	const struct corpus_case *c = corpus_at(*index);
-	char msg[REPORT_SIZE];
+	static char msg[REPORT_SIZE];
 
 	cr_assert_not_null(c);
 	cr_log_info("%s (%s)", c->id, corpus_mode_name(c->mode));
@@ -179,7 +183,7 @@ ParameterizedTest(size_t *index, corpus_leakprof, each_case_called_inline,
                   .timeout = CORPUS_TEST_TIMEOUT)
 {
 	const struct corpus_case *c = corpus_at(*index);
-	char msg[REPORT_SIZE];
+	static char msg[REPORT_SIZE];
 
 	cr_assert_not_null(c);
 #if defined(__SANITIZE_ADDRESS__)

@@ -232,8 +232,7 @@ static void push_live(void *arg, uintptr_t lo, uintptr_t hi)
 {
 	struct live_sink *k = arg;
 	if (unlikely(debug_g) && k->e->g->id == debug_g)
-		for (uintptr_t a = lo; a < hi; a += 8)
-			debug_mark(a, *(const uintptr_t *)a, "live word");
+		debug_mark(lo, hi, "live words up to");
 	push(k->d, lo, hi);
 	if (lo < k->e->from)
 		k->e->from = lo;
@@ -263,6 +262,10 @@ static void walk_stack(struct detector *d, struct gentry *e, bool spans_only)
 	e->nspan = (uint16_t)w.nspans;
 	d->nspans += (size_t)w.nspans;
 	e->walked = true;
+	if (unlikely(debug_g) && e->g->id == debug_g && !spans_only)
+		for (int i = 0; i < w.nspans; i++)
+			debug_mark(w.spans[i].pc, w.spans[i].sp,
+			           w.spans[i].status == GORO_LIVE_EXACT ? "frame (exact) sp" : "frame (whole) sp");
 	if (w.conservative && !spans_only) {
 		d->nconservative++;
 		d->last_conservative_pc = w.conservative_pc;
@@ -511,7 +514,19 @@ static void collect_exclusions(struct detector *d)
 	sort_excl(d);
 }
 
-/* Pushes [lo, hi) minus the (sorted) exclusions. */
+/*
+ * Pushes [lo, hi) minus the (sorted) exclusions.  A gap of 16 GiB or more
+ * is left out (sanitizer shadow and the like) — judged per gap, after the
+ * exclusions: the kernel merges adjacent anonymous mappings into one line
+ * of the maps file, so goro's own big reservations next to a malloc arena
+ * would otherwise make the arena look huge and drop it from the roots.
+ */
+static void push_gap(struct detector *d, uintptr_t lo, uintptr_t hi)
+{
+	if (hi - lo < HUGE_MAPPING)
+		push(d, lo, hi);
+}
+
 static void push_gaps(struct detector *d, uintptr_t lo, uintptr_t hi)
 {
 	for (size_t i = 0; i < d->nexcl && lo < hi; i++) {
@@ -521,12 +536,12 @@ static void push_gaps(struct detector *d, uintptr_t lo, uintptr_t hi)
 		if (x.lo >= hi)
 			break;
 		if (x.lo > lo)
-			push(d, lo, x.lo);
+			push_gap(d, lo, x.lo);
 		if (x.hi > lo)
 			lo = x.hi;
 	}
 	if (lo < hi)
-		push(d, lo, hi);
+		push_gap(d, lo, hi);
 	drain(d); /* keep the mark stack small */
 }
 
@@ -562,7 +577,7 @@ static void scan_mappings(struct detector *d)
 		bool rw = q[1] == 'r' && q[2] == 'w';
 		/* Special kernel areas are never user data. */
 		bool special = memmem(p, (size_t)(nl - p), "[v", 2) != NULL;
-		if (rw && !special && hi - lo < HUGE_MAPPING)
+		if (rw && !special)
 			push_gaps(d, lo, hi);
 		p = nl + 1;
 	}

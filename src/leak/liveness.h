@@ -35,9 +35,9 @@
 #include "internal.h"
 #include "trace/cfi.h"
 
-/* Words tracked per frame: the frame's region [sp, CFA) up to 4 KiB and
+/* Words tracked per frame: the frame's region [sp, CFA) up to 16 KiB and
  * 8 words above the CFA (stack arguments the frame reads). */
-enum { GORO_LIVE_WORDS = 576, GORO_LIVE_ABOVE = 8 };
+enum { GORO_LIVE_WORDS = 2048 + 64, GORO_LIVE_ABOVE = 8 };
 
 enum goro_live_status {
 	GORO_LIVE_EXACT = 1, /* bits/use/thru are the analysis' answer */
@@ -47,7 +47,7 @@ enum goro_live_status {
 /* Why a frame is GORO_LIVE_ALL (GORO_LEAK_DEBUG says). */
 enum goro_live_why {
 	GORO_LIVE_WHY_NONE,
-	GORO_LIVE_WHY_FRAME_SIZE,     /* frame beyond the window (4 KiB) */
+	GORO_LIVE_WHY_FRAME_SIZE,     /* frame beyond the window (16 KiB) */
 	GORO_LIVE_WHY_RSP_UNKNOWN,    /* a stack access after rsp moved by an unknown amount */
 	GORO_LIVE_WHY_DEPTHS_MEET,    /* two paths reach an instruction at different depths */
 	GORO_LIVE_WHY_TOO_BIG,        /* more instructions than the analysis keeps */

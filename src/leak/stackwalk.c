@@ -45,7 +45,7 @@ static void conservative_rest(struct goro_stack_walk *w, struct cursor *c)
 		emit_word(w, c->loc[i]);
 	emit(w, c->sp, w->hi);
 	if (w->spans && w->nspans < w->maxspans)
-		w->spans[w->nspans++] = (struct goro_frame_span){ c->sp, w->hi, w->hi };
+		w->spans[w->nspans++] = (struct goro_frame_span){ c->sp, w->hi, w->hi, c->pc, 0 };
 }
 
 /* Clears the bit of the word at `at` (a CFA-relative slot) in bits. */
@@ -125,8 +125,11 @@ static bool step(struct goro_stack_walk *w, struct cursor *c)
 		conservative_rest(w, c);
 		return false;
 	}
-	if (w->spans && w->nspans < w->maxspans)
-		w->spans[w->nspans++] = (struct goro_frame_span){ c->sp, cfa, cfa };
+	struct goro_frame_span *span = NULL;
+	if (w->spans && w->nspans < w->maxspans) {
+		span = &w->spans[w->nspans++];
+		*span = (struct goro_frame_span){ c->sp, cfa, cfa, c->pc, 0 };
+	}
 	if (!w->spans_only) {
 		const struct goro_frame_live *l = &internal_frame;
 		if (cfa > w->internal_top) {
@@ -134,6 +137,8 @@ static bool step(struct goro_stack_walk *w, struct cursor *c)
 			int32_t rbp_off = (int32_t)(c->val[GORO_CFI_RBP] - cfa);
 			l = goro__livecache_live(c->pc, rsp_off, r.cfa_from_rbp, rbp_off, lo, hi);
 		}
+		if (span)
+			span->status = l->status;
 		if (l->status != GORO_LIVE_EXACT) {
 			if (!w->conservative) {
 				w->conservative = true;

@@ -25,6 +25,8 @@
  * detector has made reachable so far (cfa: none). */
 struct goro_frame_span {
 	uintptr_t sp, cfa, from;
+	uintptr_t pc;   /* the frame's resume pc */
+	uint8_t status; /* its liveness (GORO_LIVE_*; 0: not analysed) */
 };
 
 struct goro_stack_walk {
