@@ -237,11 +237,21 @@ static void spawn_gc_func1(void *arg)
 	goro_chan_recv(goro_chan_new(int, 0), &v);
 }
 
+/*
+ * Every subtree, leaf requests included, is finished when run() returns:
+ * each request stops the world, and in a slow build (ASan: ~100 ms each)
+ * 120 queued requests outlast the driver's settling, which then checks a
+ * tree that has not grown all its leaks yet.  A global: it refers to no
+ * case object.
+ */
+static goro_waitgroup spawn_gc_tree;
+
 static void spawn_gc_func2(void *arg)
 {
 	const struct spawn_gc_args *a = arg;
 	goro_waitgroup_done(a->wg);
 	spawn_gc(a->i - 1);
+	goro_waitgroup_done(&spawn_gc_tree);
 }
 
 /* Each level leaks one goroutine and recurses i times; the leaves ask for
@@ -253,6 +263,7 @@ static void spawn_gc(int i)
 	goro_waitgroup *wg = goro_new(goro_waitgroup);
 	goro_waitgroup_add(wg, i + 1);
 	goro_go(spawn_gc_func1, &(struct spawn_gc_args){ wg, i });
+	goro_waitgroup_add(&spawn_gc_tree, i);
 	for (int j = 0; j < i; j++)
 		goro_go(spawn_gc_func2, &(struct spawn_gc_args){ wg, i });
 	goro_waitgroup_wait(wg);
@@ -264,6 +275,7 @@ static void spawn_gc(int i)
 static void spawn_gc_case(void)
 {
 	spawn_gc(SPAWN_GC_DEPTH);
+	goro_waitgroup_wait(&spawn_gc_tree);
 }
 
 CORPUS_CASE(stress_spawn_gc) {
