@@ -14,7 +14,7 @@
  *   - closed only goes false -> true; after it, the queues stay empty.
  *
  * Lock order: channel locks in increasing address order (select), then a
- * timer heap lock, then scheduler queues.  Never park holding c->lock.
+ * timer's lock and its heap's lock, then scheduler queues.  Never park holding c->lock.
  *
  * The block is allocated in the tracked heap with kind GORO_HEAP_CHAN: the
  * leak detector scans only the buffered values (user data), never the
