@@ -308,7 +308,9 @@ Test(article, canceled_leaks_and_its_second_takes_no_real_time)
 		int64_t t0 = goro_now(); /* real time: goroutine 1 is outside any bubble */
 		goro_synctest_run(&r, canceled_body, &fn);
 		int64_t real = goro_since(t0);
-		cr_assert_lt(real, 100 * GORO_MILLISECOND,
+		/* Half the fake second: a real sleep cannot pass, and a loaded
+		 * sanitizer run (seen at 111 ms under TSan) does. */
+		cr_assert_lt(real, 500 * GORO_MILLISECOND,
 		             "the bubble's 1 s sleep took %lld ns of real time", (long long)real);
 		if (r.status != GORO_BUBBLE_OK || try == RACY_TRIES)
 			break;

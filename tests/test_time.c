@@ -772,7 +772,7 @@ static void stop_result_worker(void *p)
 
 static void stop_reset_result(bool stop)
 {
-	enum { N = 200 };
+	enum { N = SCALED(200) };
 	atomic_int bad = 0;
 	goro_chan *start = goro_chan_make(0, 0);
 	goro_waitgroup wg = { 0 };
