@@ -9,6 +9,8 @@
  * but reachable, so not leaked).  The rows run on goroutine 1: the
  * detector judges every other goroutine.
  */
+#include <stdatomic.h>
+
 #include "harness.h"
 
 /* Half the parked goroutines wait on these; the array is plain malloc
@@ -135,6 +137,118 @@ static void leakprof_row(const bench_opts *o, const char *row, long n, long heap
 	/* The leaked goroutines cannot be released: the process ends here. */
 }
 
+/*
+ * The application's stall while one profile is taken: a goroutine ticking
+ * every 1 ms records the largest gap between its ticks from just before
+ * the request to a few ms after it returns (the same ticker in Go).
+ */
+struct ticker {
+	atomic_bool stop, measuring;
+	atomic_llong max_gap_ns;
+};
+
+static void ticker_fn(void *arg)
+{
+	struct ticker *t = *(struct ticker *const *)arg;
+	int64_t last = bench_now_ns();
+	while (!atomic_load(&t->stop)) {
+		goro_sleep(GORO_MILLISECOND);
+		int64_t now = bench_now_ns();
+		if (atomic_load(&t->measuring) && now - last > atomic_load(&t->max_gap_ns))
+			atomic_store(&t->max_gap_ns, now - last);
+		last = now;
+	}
+}
+
+static void stall_row(const bench_opts *o, const char *row, long n, long heap_bytes)
+{
+	FILE *devnull = fopen("/dev/null", "w");
+	double s[BENCH_MAX_REPS], total[BENCH_MAX_REPS], pause[BENCH_MAX_REPS];
+	char extra[256];
+	static struct ticker t;
+
+	if (o->quick) {
+		n = n < 2000 ? n : 2000;
+		heap_bytes = heap_bytes < (8L << 20) ? heap_bytes : (8L << 20);
+	}
+	if (devnull == NULL)
+		bench_fail(row, "cannot open /dev/null");
+	park_leak_shape(row, n);
+	long nodes = build_heap(row, heap_bytes);
+	goro_go(ticker_fn, &(struct ticker *){ &t });
+	goro_sleep(50 * GORO_MILLISECOND); /* the ticker is running */
+	for (int r = 0; r < o->reps; r++) {
+		atomic_store(&t.max_gap_ns, 0);
+		atomic_store(&t.measuring, true);
+		int64_t t0 = bench_now_ns();
+		if (goro_profile_write("goroutineleak", devnull, 0) != 0)
+			bench_fail(row, "goro_profile_write(goroutineleak) failed");
+		fflush(devnull);
+		total[r] = bench_ms_since(t0);
+		goro_sleep(5 * GORO_MILLISECOND); /* a tick late across the end counts */
+		atomic_store(&t.measuring, false);
+		s[r] = (double)atomic_load(&t.max_gap_ns) / 1e6;
+		pause[r] = (double)goro_leakprof_pause_ns() / 1e6;
+		goro_sleep(20 * GORO_MILLISECOND);
+	}
+	atomic_store(&t.stop, true);
+	fclose(devnull);
+	snprintf(extra, sizeof extra,
+	         "\"goroutines\": %ld, \"leaked\": %d, \"leaked_expected\": %ld, "
+	         "\"heap_nodes\": %ld, \"total_ms\": %.3f, \"pause_ms\": %.3f",
+	         n, goro_leakprof_count(), n - n / 2, nodes, bench_median(total, o->reps),
+	         bench_median(pause, o->reps));
+	bench_emit(row, "ms", s, o->reps, extra);
+}
+
+static void row_leakprof_10k_stall(const bench_opts *o)
+{
+	stall_row(o, "leakprof_10k_stall", 10000, 0);
+}
+
+static void row_leakprof_100k_stall(const bench_opts *o)
+{
+	stall_row(o, "leakprof_100k_stall", 100000, 0);
+}
+
+static void row_leakprof_1m_stall(const bench_opts *o)
+{
+	stall_row(o, "leakprof_1m_stall", 1000000, 0);
+}
+
+static void row_leakprof_heap_stall(const bench_opts *o)
+{
+	stall_row(o, "leakprof_heap_stall", 100000, 256L << 20);
+}
+
+/*
+ * The debug=0 writer on 1M goroutines without detection: the goroutine
+ * profile, which shares the goroutineleak profile's snapshot and protobuf
+ * code (Go: pprof.Lookup("goroutine").WriteTo(w, 0), the same shape).
+ */
+static void row_leakprof_write_1m(const bench_opts *o)
+{
+	const char *row = "leakprof_write_1m";
+	long n = o->quick ? 2000 : 1000000;
+	FILE *devnull = fopen("/dev/null", "w");
+	double s[BENCH_MAX_REPS];
+	char extra[64];
+
+	if (devnull == NULL)
+		bench_fail(row, "cannot open /dev/null");
+	park_leak_shape(row, n);
+	for (int r = 0; r < o->reps; r++) {
+		int64_t t0 = bench_now_ns();
+		if (goro_profile_write("goroutine", devnull, 0) != 0)
+			bench_fail(row, "goro_profile_write(goroutine) failed");
+		fflush(devnull);
+		s[r] = bench_ms_since(t0);
+	}
+	fclose(devnull);
+	snprintf(extra, sizeof extra, "\"goroutines\": %ld", n);
+	bench_emit(row, "ms", s, o->reps, extra);
+}
+
 static void row_leakprof_10k(const bench_opts *o)
 {
 	leakprof_row(o, "leakprof_10k", 10000, 0);
@@ -160,6 +274,11 @@ static const bench_row rows[] = {
 	{ "leakprof_100k", row_leakprof_100k, true },
 	{ "leakprof_1m", row_leakprof_1m, true },
 	{ "leakprof_heap_1g", row_leakprof_heap_1g, true },
+	{ "leakprof_10k_stall", row_leakprof_10k_stall, true },
+	{ "leakprof_100k_stall", row_leakprof_100k_stall, true },
+	{ "leakprof_1m_stall", row_leakprof_1m_stall, true },
+	{ "leakprof_heap_stall", row_leakprof_heap_stall, true },
+	{ "leakprof_write_1m", row_leakprof_write_1m, true },
 };
 
 int main(int argc, char **argv)

@@ -104,6 +104,11 @@ ROWS = [
     Row("leakprof_100k", "bench_leakprof", ratio_at_most(1), None),
     Row("leakprof_1m", "bench_leakprof", ratio_at_most(1), None, max_reps=3),
     Row("leakprof_heap_1g", "bench_leakprof", ratio_at_most(1), None, max_reps=3),
+    Row("leakprof_10k_stall", "bench_leakprof", ratio_at_most(0.5), None),
+    Row("leakprof_100k_stall", "bench_leakprof", ratio_at_most(0.5), None),
+    Row("leakprof_1m_stall", "bench_leakprof", ratio_at_most(0.5), None, max_reps=3),
+    Row("leakprof_heap_stall", "bench_leakprof", ratio_at_most(0.5), None, max_reps=3),
+    Row("leakprof_write_1m", "bench_leakprof", ratio_at_most(1), None, max_reps=3),
     Row("echo_rps", "bench_net", ratio_at_least(1), None),
     Row("blocking_offload", "bench_net", None, None),
 ]

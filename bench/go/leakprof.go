@@ -16,6 +16,7 @@ import (
 	"runtime/debug"
 	"runtime/pprof"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"gorobench/internal/harness"
@@ -27,6 +28,11 @@ func init() {
 		harness.Row{Name: "leakprof_100k", Run: leakprofRow("leakprof_100k", 100_000, 0)},
 		harness.Row{Name: "leakprof_1m", Run: leakprofRow("leakprof_1m", 1_000_000, 0)},
 		harness.Row{Name: "leakprof_heap_1g", Run: leakprofRow("leakprof_heap_1g", 100_000, 1<<30)},
+		harness.Row{Name: "leakprof_10k_stall", Run: stallRow("leakprof_10k_stall", 10_000, 0)},
+		harness.Row{Name: "leakprof_100k_stall", Run: stallRow("leakprof_100k_stall", 100_000, 0)},
+		harness.Row{Name: "leakprof_1m_stall", Run: stallRow("leakprof_1m_stall", 1_000_000, 0)},
+		harness.Row{Name: "leakprof_heap_stall", Run: stallRow("leakprof_heap_stall", 100_000, 256<<20)},
+		harness.Row{Name: "leakprof_write_1m", Run: writeRow("leakprof_write_1m", 1_000_000)},
 	)
 }
 
@@ -143,6 +149,99 @@ func leakprofRow(name string, n, heapBytes int) func(harness.Opts) error {
 			"goroutines": n, "leaked": n - n/2, "heap_nodes": nodes,
 			"pause_ms": harness.Median(pauses),
 		})
+		return nil
+	}
+}
+
+// ticker is a goroutine ticking every 1 ms that records the largest gap
+// between its ticks while measuring is set (the application's stall).
+type ticker struct {
+	stop, measuring atomic.Bool
+	maxGap          atomic.Int64
+}
+
+func (t *ticker) run() {
+	last := time.Now()
+	for !t.stop.Load() {
+		time.Sleep(time.Millisecond)
+		now := time.Now()
+		if gap := now.Sub(last).Nanoseconds(); t.measuring.Load() && gap > t.maxGap.Load() {
+			t.maxGap.Store(gap)
+		}
+		last = now
+	}
+}
+
+// stallRow: the largest gap the ticker sees from just before one
+// goroutineleak WriteTo(io.Discard, 0) to 5 ms after it returns.
+func stallRow(name string, n, heapBytes int) func(harness.Opts) error {
+	return func(o harness.Opts) error {
+		prof := pprof.Lookup("goroutineleak")
+		if prof == nil {
+			return fmt.Errorf("no goroutineleak profile (Go 1.26: build with GOEXPERIMENT=goroutineleakprofile)")
+		}
+		if o.Quick {
+			n, heapBytes = min(n, 2_000), min(heapBytes, 8<<20)
+		}
+		parkLeakShape(n)
+		nodes := buildHeap(heapBytes)
+		runtime.GC()
+		var t ticker
+		go t.run()
+		time.Sleep(50 * time.Millisecond)
+		var err error
+		var totals []float64
+		s := harness.Repeat(o, func() float64 {
+			t.maxGap.Store(0)
+			t.measuring.Store(true)
+			t0 := time.Now()
+			if e := prof.WriteTo(io.Discard, 0); e != nil {
+				err = e
+			}
+			totals = append(totals, float64(time.Since(t0).Nanoseconds())/1e6)
+			time.Sleep(5 * time.Millisecond)
+			t.measuring.Store(false)
+			gap := float64(t.maxGap.Load()) / 1e6
+			time.Sleep(20 * time.Millisecond)
+			return gap
+		})
+		t.stop.Store(true)
+		if err != nil {
+			return err
+		}
+		if leaked := prof.Count(); leaked != n-n/2 {
+			return fmt.Errorf("profile counts %d leaked goroutines, want %d", leaked, n-n/2)
+		}
+		runtime.KeepAlive(keptChans)
+		harness.Emit(name, "ms", s, harness.Extra{
+			"goroutines": n, "leaked": n - n/2, "heap_nodes": nodes,
+			"total_ms": harness.Median(totals),
+		})
+		return nil
+	}
+}
+
+// writeRow: the debug=0 writer on n goroutines without detection (the
+// goroutine profile; the goroutineleak profile's writer is the same code).
+func writeRow(name string, n int) func(harness.Opts) error {
+	return func(o harness.Opts) error {
+		if o.Quick {
+			n = min(n, 2_000)
+		}
+		parkLeakShape(n)
+		var err error
+		s := harness.Repeat(o, func() float64 {
+			t0 := time.Now()
+			if e := pprof.Lookup("goroutine").WriteTo(io.Discard, 0); e != nil {
+				err = e
+			}
+			return float64(time.Since(t0).Nanoseconds()) / 1e6
+		})
+		if err != nil {
+			return err
+		}
+		runtime.KeepAlive(keptChans)
+		harness.Emit(name, "ms", s, harness.Extra{"goroutines": n})
 		return nil
 	}
 }

@@ -10,7 +10,8 @@ import "gorobench/internal/harness"
 
 func init() {
 	run := harness.Delegate("gobench-leakprof")
-	for _, name := range []string{"leakprof_10k", "leakprof_100k", "leakprof_1m", "leakprof_heap_1g"} {
+	for _, name := range []string{"leakprof_10k", "leakprof_100k", "leakprof_1m", "leakprof_heap_1g",
+		"leakprof_10k_stall", "leakprof_100k_stall", "leakprof_1m_stall", "leakprof_heap_stall", "leakprof_write_1m"} {
 		harness.Register(harness.Row{Name: name, Run: func(o harness.Opts) error { return run(name, o) }})
 	}
 }
