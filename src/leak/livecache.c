@@ -4,6 +4,7 @@
  * another loaded at the same address is the one case this misses, as
  * every pc-keyed cache of goro's does).
  */
+#include <stdatomic.h>
 #include <string.h>
 #include <sys/mman.h>
 
@@ -13,15 +14,18 @@
 
 enum { RULE_CAP = 1 << 15, LIVE_CAP = 1 << 14 };
 
+/* An entry is published by storing its pc last (release): a writer that
+ * dies half-way (a snapshot process killed on timeout) leaves pc 0, an
+ * empty slot, never a torn entry. */
 struct rule_entry {
-	uintptr_t pc; /* 0: empty */
+	_Atomic uintptr_t pc; /* 0: empty */
 	bool found;
 	uintptr_t lo, hi;
 	struct goro_cfi_rule rule;
 };
 
 struct live_entry {
-	uintptr_t pc; /* 0: empty */
+	_Atomic uintptr_t pc; /* 0: empty (published last, as above) */
 	int32_t rsp_off, rbp_off;
 	bool fp;
 	struct goro_frame_live live;
@@ -61,20 +65,27 @@ bool goro__livecache_rule(uintptr_t lookup_pc, struct goro_cfi_rule *r, uintptr_
 	if (!tab || lookup_pc == 0)
 		return goro__ehframe_rule(lookup_pc, r, lo, hi);
 	size_t i = hash_pc(lookup_pc, RULE_CAP);
-	while (tab->rules[i].pc != 0 && tab->rules[i].pc != lookup_pc)
+	uintptr_t k;
+	while ((k = atomic_load_explicit(&tab->rules[i].pc, memory_order_acquire)) != 0 &&
+	       k != lookup_pc)
 		i = (i + 1) & (RULE_CAP - 1);
 	struct rule_entry *e = &tab->rules[i];
-	if (e->pc == 0) {
-		struct rule_entry fresh = { .pc = lookup_pc };
-		fresh.found = goro__ehframe_rule(lookup_pc, &fresh.rule, &fresh.lo, &fresh.hi);
+	if (k == 0) {
+		struct goro_cfi_rule rule;
+		uintptr_t flo, fhi;
+		bool found = goro__ehframe_rule(lookup_pc, &rule, &flo, &fhi);
 		tab->computed++;
 		if (tab->nrules + 1 >= RULE_CAP / 2) {
-			*r = fresh.rule;
-			*lo = fresh.lo;
-			*hi = fresh.hi;
-			return fresh.found;
+			*r = rule;
+			*lo = flo;
+			*hi = fhi;
+			return found;
 		}
-		*e = fresh;
+		e->found = found;
+		e->rule = rule;
+		e->lo = flo;
+		e->hi = fhi;
+		atomic_store_explicit(&e->pc, lookup_pc, memory_order_release);
 		tab->nrules++;
 	}
 	*r = e->rule;
@@ -99,9 +110,10 @@ const struct goro_frame_live *goro__livecache_live(uintptr_t pc, int32_t rsp_off
 	size_t i = hash_frame(pc, rsp_off);
 	for (;; i = (i + 1) & (LIVE_CAP - 1)) {
 		struct live_entry *e = &tab->lives[i];
-		if (e->pc == 0)
+		uintptr_t k = atomic_load_explicit(&e->pc, memory_order_acquire);
+		if (k == 0)
 			break;
-		if (e->pc == pc && e->rsp_off == rsp_off && e->fp == fp && (!fp || e->rbp_off == rbp_off))
+		if (k == pc && e->rsp_off == rsp_off && e->fp == fp && (!fp || e->rbp_off == rbp_off))
 			return &e->live;
 	}
 	tab->computed++;
@@ -114,7 +126,7 @@ const struct goro_frame_live *goro__livecache_live(uintptr_t pc, int32_t rsp_off
 	e->rsp_off = rsp_off;
 	e->rbp_off = rbp_off;
 	e->fp = fp;
-	e->pc = pc;
+	atomic_store_explicit(&e->pc, pc, memory_order_release);
 	tab->nlives++;
 	return &e->live;
 }
