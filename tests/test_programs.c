@@ -75,3 +75,44 @@ Test(programs, leakcheck_at_exit_says_inconclusive_with_status_24, .timeout = 60
 	                               "a thread could not be stopped"), "%s", out);
 	cr_assert_null(strstr(out, "leaked goroutine"), "%s", out);
 }
+
+/* The at-exit check waits for an in-flight pipeline to settle, then finds
+ * the producer it leaves blocked. */
+Test(programs, leakcheck_at_exit_waits_for_an_in_flight_pipeline, .timeout = 60)
+{
+#if defined(__SANITIZE_THREAD__)
+	cr_skip_test("under TSan the leak verdicts are not meaningful");
+#endif
+	char out[16384];
+	for (int i = 0; i < 5; i++) {
+		int st = run_env("GORO_LEAKCHECK=1", "exit_pipeline", out, sizeof out);
+		cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 23, "run %d: status %d:\n%s", i, st,
+		          out);
+		cr_assert_not_null(strstr(out, "goro: 1 leaked goroutine at exit"), "%s", out);
+		cr_assert_not_null(strstr(out, "producer"), "%s", out);
+	}
+}
+
+/* After the check no goroutine runs: exit handlers registered before it
+ * (run after it) may free what goroutines use. */
+static void expect_clean_teardown(const char *env, const char *arg)
+{
+	char out[16384], prog[128];
+	snprintf(prog, sizeof prog, "exit_teardown %s", arg);
+	for (int i = 0; i < 5; i++) {
+		int st = run_env(env, prog, out, sizeof out);
+		cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "run %d: status %d:\n%s", i, st, out);
+		cr_assert_not_null(strstr(out, "library torn down"), "%s", out);
+		cr_assert_null(strstr(out, "panic"), "%s", out);
+	}
+}
+
+Test(programs, leakcheck_at_exit_keeps_goroutines_stopped_through_exit, .timeout = 60)
+{
+	expect_clean_teardown("GORO_LEAKCHECK=1 GORO_LEAKCHECK_WAIT_MS=100", "leakcheck");
+}
+
+Test(programs, goleak_at_exit_keeps_goroutines_stopped_through_exit, .timeout = 60)
+{
+	expect_clean_teardown("", "goleak");
+}

@@ -5,7 +5,10 @@
  *                      exit()), run detection, print the leaked goroutines
  *                      debug=2 style to stderr and exit with status 23 if
  *                      any leaked, 24 if detection gave no verdict
- *                      (a thread could not be stopped).
+ *                      (a thread could not be stopped).  It first waits
+ *                      (GORO_LEAKCHECK_WAIT_MS, default 1000) until no
+ *                      goroutine runs or has a wake-up due, and after it
+ *                      no goroutine runs again.
  *   SIGUSR2 (or GORO_LEAKPROF_SIGNAL=N)
  *                      writes the goroutineleak profile to
  *                      GORO_LEAKPROF_PATH (debug GORO_LEAKPROF_DEBUG,
@@ -31,14 +34,30 @@
  * pass a run it could not check. */
 enum { EXIT_LEAKED = 23, EXIT_INCONCLUSIVE = 24 };
 
+/* How long the check waits for the program to settle (ms). */
+static goro_duration settle_window(void)
+{
+	const char *env = getenv("GORO_LEAKCHECK_WAIT_MS");
+	long ms = env && *env ? strtol(env, NULL, 10) : 1000;
+	return (ms < 0 ? 0 : ms) * GORO_MILLISECOND;
+}
+
+/*
+ * First the program settles (an in-flight pipeline finishes or blocks for
+ * good: judged at once, its running goroutines would keep everything
+ * reachable), then detection, then the world stays frozen through the
+ * report and the rest of exit (goro__world_hold_for_exit says why).
+ */
 static void exit_check(int status, void *arg)
 {
 	(void)arg;
 	(void)status;
 	struct goro_leak_run run;
+	goro__leak_settle(settle_window());
 	GORO_REQUEST_BEGIN();
 	int n = goro__leak_detect_counted(&run);
 	GORO_REQUEST_END();
+	goro__world_hold_for_exit();
 	if (n == GORO_LEAK_INCONCLUSIVE) {
 		char line[160];
 		fflush(stdout);

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "runtime/profiles.h"
+#include "runtime/stw.h"
 #include "sched/gsnap.h"
 #include "sched/sched.h"
 
@@ -221,6 +222,31 @@ static void settle(struct filter *f, goro_duration max_wait)
 	}
 }
 
+void goro__leak_settle(goro_duration max_wait)
+{
+	struct filter f = { NULL, goro_id() };
+	settle(&f, max_wait);
+}
+
+/*
+ * The world stays frozen from here until the process is gone: exit
+ * handlers that run after the check (registered before it) may tear down
+ * state goroutines use, and no goroutine may run to touch it.  A
+ * cooperative freeze, not a signal stop: foreign threads keep going (an
+ * exit handler may join them), and a goroutine looping without goro calls
+ * cannot be held (the freeze gives up on it after max_wait).
+ */
+void goro__world_hold_for_exit(void)
+{
+	static bool held;
+	if (held)
+		return;
+	held = true;
+	goro__stw_lock();
+	struct goro_stw_report rep;
+	goro__world_freeze(GORO_SECOND, &rep);
+}
+
 static bool names_has(const struct names *ns, const char *fn)
 {
 	for (int i = 0; i < ns->n; i++)
@@ -306,6 +332,7 @@ static void verify_on_exit(int status, void *arg)
 		return;
 	char *rep;
 	int n = goro_leak_find(o, &rep);
+	goro__world_hold_for_exit(); /* no goroutine runs again */
 	if (n > 0) {
 		fflush(stdout);
 		fprintf(stderr, "goleak: Errors on successful test run: %s", rep ? rep : "");
