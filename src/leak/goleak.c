@@ -155,11 +155,13 @@ static bool candidate(struct goro_g *g, void *arg)
 /* Still doing something that may end by itself. */
 static bool active(struct goro_g *g)
 {
-	int st = atomic_load(&g->state);
+	int st = atomic_load_explicit(&g->state, memory_order_acquire);
 	if (st != G_WAITING)
 		return true;
-	return g->wait_reason == WR_SLEEP || g->wait_reason == WR_IO ||
-	       g->wait_reason == WR_SYSCALL;
+	/* written before the state store that published G_WAITING (g.h);
+	 * read as the atomic it is racing with a later park */
+	int wr = __atomic_load_n(&g->wait_reason, __ATOMIC_RELAXED);
+	return wr == WR_SLEEP || wr == WR_IO || wr == WR_SYSCALL;
 }
 
 struct settle {
