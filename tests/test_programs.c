@@ -109,6 +109,9 @@ static void expect_clean_teardown(const char *env, const char *arg)
 
 Test(programs, leakcheck_at_exit_keeps_goroutines_stopped_through_exit, .timeout = 60)
 {
+#if defined(__SANITIZE_THREAD__)
+	cr_skip_test("under TSan each detection takes seconds (the goleak variant runs)");
+#endif
 	expect_clean_teardown("GORO_LEAKCHECK=1 GORO_LEAKCHECK_WAIT_MS=100", "leakcheck");
 }
 
