@@ -26,6 +26,10 @@ struct goro_http_response {
 	size_t body_len;
 };
 
+/* /debug/pprof/symbol (debug_symbol.c). */
+GORO_HIDDEN void goro__pprof_symbol(const struct goro_http_request *req,
+                                    struct goro_http_response *resp);
+
 /* "OK", "Not Found", ... for the status line. */
 GORO_HIDDEN const char *goro__http_status_text(int status);
 

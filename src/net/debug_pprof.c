@@ -6,6 +6,7 @@
  *   /debug/pprof/NAME      ?debug=N; N != 0: text/plain; 0: the protobuf as
  *                          an attachment named NAME
  *   /debug/pprof/cmdline   argv joined by NUL bytes
+ *   /debug/pprof/symbol    pc -> function lookup (debug_symbol.c)
  *   unknown NAME           404 "Unknown profile" (with X-Go-Pprof: 1)
  *
  * Every handler response carries X-Content-Type-Options: nosniff, as Go's.
@@ -39,6 +40,8 @@ static const struct {
 	  "Stack traces of goroutines blocked forever on unreachable channels or sync "
 	  "objects (runs leak detection). Use debug=2 as a query parameter to export "
 	  "in the same format as an unrecovered panic." },
+	{ "symbol", false, "Maps program counters to function names (go tool pprof "
+	  "symbolizes remote profiles with it)." },
 };
 
 const char *goro__http_status_text(int status)
@@ -105,7 +108,9 @@ static void serve_index(struct goro_http_response *resp)
 	for (size_t i = 0; i < GORO_ARRAY_LEN(entries); i++)
 		fprintf(f, "<li><div class=profile-name>%s: </div> %s</li>\n", entries[i].name,
 		        entries[i].desc);
-	fputs("</ul>\n</p>\n</body>\n</html>\n", f);
+	/* Say what net/http/pprof serves and goro does not (yet). */
+	fputs("</ul>\n</p>\n<p>Not served by goro yet: profile (CPU), heap, allocs, mutex, "
+	      "block, threadcreate, trace.</p>\n</body>\n</html>\n", f);
 	fclose(f);
 }
 
@@ -269,6 +274,8 @@ void goro__pprof_serve(const struct goro_http_request *req, struct goro_http_res
 	} else if (strcmp(name, "cmdline") == 0) {
 		resp->nosniff = true;
 		serve_cmdline(resp);
+	} else if (strcmp(name, "symbol") == 0) {
+		goro__pprof_symbol(req, resp);
 	} else {
 		/* The attachment name must outlive this frame: use the table's. */
 		for (size_t i = 0; i < GORO_ARRAY_LEN(entries); i++)
