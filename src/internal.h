@@ -46,6 +46,9 @@
 #define GORO_NO_SANITIZE __attribute__((no_sanitize("address", "thread", "undefined")))
 
 /* Prints "fatal error: <msg>" (Go's throw) and exits with status 2. */
+/* Go's "fatal error: runtime: out of memory", saying what could not be
+ * had (bytes of what) and the address-space limit when there is one. */
+GORO_HIDDEN GORO_NORETURN void goro__throw_oom(const char *what, size_t bytes);
 GORO_HIDDEN GORO_NORETURN void goro__throw(const char *fmt, ...)
 	__attribute__((format(printf, 1, 2)));
 

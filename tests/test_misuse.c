@@ -8,6 +8,7 @@
  */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <sys/resource.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -164,7 +165,42 @@ static void sc_debug_port(void)
 	goro_sleep(200 * GORO_MILLISECOND); /* the GORO_DEBUG_ADDR thread reports */
 }
 
-DEATH_SCENARIOS({ "nil_mutex", sc_nil_mutex }, { "nil_waitgroup", sc_nil_waitgroup },
+/* ---- address-space limits ------------------------------------------ */
+
+static void sc_many_channels(void)
+{
+	for (;;)
+		(void)goro_chan_new(char, 1 << 20);
+}
+
+static void echo(void *arg)
+{
+	goro_chan **cs = arg;
+	int v;
+	while (goro_chan_recv(cs[0], &v))
+		goro_chan_send(cs[1], &v);
+}
+
+/* A small program: goroutines, channels, a timer, a leak check. */
+static void sc_small_program(void)
+{
+	goro_chan *cs[2] = { goro_chan_new(int, 0), goro_chan_new(int, 0) };
+	for (int i = 0; i < 8; i++)
+		goro_go(echo, &cs);
+	for (int i = 0; i < 1000; i++) {
+		goro_chan_send(cs[0], &i);
+		int v;
+		goro_chan_recv(cs[1], &v);
+		if (v != i)
+			abort();
+	}
+	goro_sleep(GORO_MILLISECOND);
+	goro_chan_close(cs[0]);
+	fputs("small program: done\n", stderr);
+}
+
+DEATH_SCENARIOS({ "many_channels", sc_many_channels },
+                { "small_program", sc_small_program },{ "nil_mutex", sc_nil_mutex }, { "nil_waitgroup", sc_nil_waitgroup },
                 { "nil_timer", sc_nil_timer }, { "nil_select", sc_nil_select },
                 { "nil_offload", sc_nil_offload }, { "nil_call", sc_nil_call },
                 { "nil_in_main", sc_nil_in_main },
@@ -330,4 +366,80 @@ Test(profiles, debug_above_2_is_2_and_negative_is_EINVAL)
 	errno = 0;
 	cr_assert_eq(goro_profile_write("goroutine", stderr, -1), -1);
 	cr_assert_eq(errno, EINVAL);
+}
+
+/* death_run, in a process whose address space is limited to kb KiB from
+ * its start (ulimit -v): the limit must be set before goro's constructor. */
+static void run_limited(const char *scenario, long kb, struct death *d)
+{
+	int pipefd[2];
+	cr_assert_eq(pipe(pipefd), 0);
+	pid_t pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		struct rlimit rl = { (rlim_t)kb << 10, (rlim_t)kb << 10 };
+		char var[128];
+		snprintf(var, sizeof var, "GORO_TEST_SCENARIO=%s", scenario);
+		dup2(pipefd[1], 2);
+		close(pipefd[0]);
+		putenv(var);
+		unsetenv("BXFI_MAP");
+		if (setrlimit(RLIMIT_AS, &rl) != 0)
+			_exit(99);
+		execl("/proc/self/exe", scenario, (char *)NULL);
+		_exit(98);
+	}
+	close(pipefd[1]);
+	d->len = 0;
+	ssize_t r;
+	while ((r = read(pipefd[0], d->err + d->len, sizeof d->err - 1 - d->len)) > 0 ||
+	       (r < 0 && errno == EINTR))
+		if (r > 0)
+			d->len += (size_t)r;
+	d->err[d->len] = 0;
+	close(pipefd[0]);
+	while (waitpid(pid, &d->status, 0) < 0)
+		cr_assert_eq(errno, EINTR);
+}
+
+Test(address_space, out_of_memory_is_a_true_message_and_exit_2)
+{
+#if defined(TEST_UNDER_TSAN) || defined(__SANITIZE_ADDRESS__)
+	cr_skip_test("the sanitizers reserve terabytes of shadow memory");
+#endif
+	struct death d;
+	run_limited("many_channels", 300000, &d);
+	death_assert_exit(&d, 2);
+	death_assert_stderr_has(&d, "fatal error: runtime: out of memory: cannot allocate "
+	                            "1048664 bytes for a channel (Cannot allocate memory); the "
+	                            "address space is limited to ");
+	death_assert_stderr_has(&d, "MiB (ulimit -v)\n");
+	death_assert_stderr_has(&d, "goroutine 1 [running]:\n");
+}
+
+/* ulimit -v 100000: a small program still runs (the heap, the registry
+ * and the stacks start small) and exits normally; nothing spins. */
+Test(address_space, a_small_program_runs_under_100_MB)
+{
+#if defined(TEST_UNDER_TSAN) || defined(__SANITIZE_ADDRESS__)
+	cr_skip_test("the sanitizers reserve terabytes of shadow memory");
+#endif
+	struct death d;
+	run_limited("small_program", 100000, &d);
+	death_assert_exit(&d, 0);
+	death_assert_stderr_has(&d, "small program: done\n");
+}
+
+/* Too small for even the first stacks: the message, then exit 2 (the
+ * fatal path takes no lock it may hold: no spin). */
+Test(address_space, too_small_a_limit_is_a_message_and_exit_2)
+{
+#if defined(TEST_UNDER_TSAN) || defined(__SANITIZE_ADDRESS__)
+	cr_skip_test("the sanitizers reserve terabytes of shadow memory");
+#endif
+	struct death d;
+	run_limited("small_program", 20000, &d);
+	death_assert_exit(&d, 2);
+	death_assert_stderr_has(&d, "fatal error: ");
+	death_assert_stderr_has(&d, "out of memory");
 }

@@ -53,7 +53,7 @@ GORO_API goro_chan *goro_chan_make(size_t elemsize, size_t cap)
 	struct goro_chan *c = goro__heap_alloc_kind(sizeof *c + cap * elemsize,
 	                                            GORO_HEAP_CHAN, true);
 	if (!c)
-		goro_panic("makechan: out of memory (%zu values of %zu bytes)", cap, elemsize);
+		goro__throw_oom("a channel", sizeof *c + cap * elemsize);
 	c->elemsize = elemsize;
 	c->cap = cap;
 	c->bubble = goro__getg()->bubble;

@@ -140,7 +140,7 @@ static goro_ctx *new_ctx(goro_ctx *parent, int kind)
 	check_live(parent, "goro_with_*: the parent");
 	goro_ctx *c = goro__heap_alloc_kind(sizeof *c, GORO_HEAP_USER, true);
 	if (!c)
-		goro_panic("goro: out of memory creating a context");
+		goro__throw_oom("a context", sizeof *c);
 	atomic_store(&c->refs, 1);
 	c->kind = kind;
 	c->parent = goro_ctx_retain(parent);

@@ -13,12 +13,14 @@
  * the program can start threads, so no fork can slip in between the heap
  * becoming usable and its locks being protected.
  */
+#include <sys/resource.h>
+
 #include "heap/heap_internal.h"
 
 /* Address space reserved for the arena: the first size that the kernel
  * grants (an RLIMIT_AS or a sanitizer may refuse the largest). */
 #define ARENA_MAX ((size_t)64 << 30)
-#define ARENA_MIN ((size_t)256 << 20)
+#define ARENA_MIN ((size_t)16 << 20) /* a small heap beats none under a tight ulimit -v */
 #define ARENA_ALIGN ((size_t)2 << 20)
 
 struct heap_region goro__heap_arena HEAP_RT_STATE;
@@ -62,13 +64,25 @@ static void fork_release(void)
 	goro__central_unlock_all();
 }
 
+/* The first size to try: under an address-space limit (ulimit -v), at most
+ * a quarter of it, so that stacks and libraries still fit beside. */
+static size_t first_size(void)
+{
+	struct rlimit rl;
+	size_t size = ARENA_MAX;
+	if (getrlimit(RLIMIT_AS, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+		while (size > ARENA_MIN && size > rl.rlim_cur / 4)
+			size /= 4;
+	return size;
+}
+
 static void init(void)
 {
 	goro__heap_classes_init();
 	goro__central_init_locks();
 	goro__tcache_init();
 	/* On failure every allocation fails with ENOMEM. */
-	for (size_t size = ARENA_MAX; size >= ARENA_MIN; size /= 4)
+	for (size_t size = first_size(); size >= ARENA_MIN; size /= 4)
 		if (reserve(size))
 			break;
 	HEAP_STORE_REL(&goro__heap_ready, true);

@@ -221,6 +221,8 @@ static struct heap_span *arena_grow(size_t n)
 	size_t top = ph.top + (n - have);
 	size_t bytes = top << HEAP_PAGE_SHIFT;
 	bytes = (bytes + ARENA_CHUNK - 1) / ARENA_CHUNK * ARENA_CHUNK;
+	if (bytes > goro__heap_arena.reserved) /* a small arena (ulimit -v): all of it */
+		bytes = goro__heap_arena.reserved;
 	/* Page map first: a reader that sees the arena grown (acquire) must
 	 * find the page map entries for it readable. */
 	size_t pm = (bytes >> HEAP_PAGE_SHIFT) * sizeof(struct heap_span *);

@@ -1,22 +1,37 @@
 /*
  * owned.c — registry of goro-owned memory (see owned.h).
+ *
+ * Exact: every range is added when mapped and removed before it is
+ * unmapped (goro__owned_remove), so a later user mapping at the same
+ * address is never mistaken for goro's.  The table grows by doubling; when
+ * it cannot grow the process ends with a message (a silent cap would
+ * leave ranges unrecorded: goro stacks scanned as user roots).
+ *
+ * Lock: owned_lock (a spinlock, so a runtime critical section) guards
+ * every change.  Readers run while the world is stopped, when no thread
+ * is inside that critical section: they see the table whole.  Fatal paths
+ * here never run with owned_lock held (they would re-enter it: printing a
+ * stack maps memory), and print without stdio (runtime/sigsafe.h).
  */
 #define _GNU_SOURCE
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "runtime/owned.h"
+#include "runtime/sigsafe.h"
 #if defined(GORO_ASAN)
 #include <sanitizer/lsan_interface.h>
 #endif
 #include "sched/spinlock.h"
 
-enum { MAX_OWNED = 1 << 20 };
+enum { FIRST_CAP = 1024 };
 
 static goro_spinlock owned_lock;
-static struct goro_owned *owned;      /* MAX_OWNED entries, mmap'd lazily */
+static struct goro_owned *owned;        /* cap entries; owned[0] is this table */
+static size_t cap;
 static atomic_size_t nowned;
-static struct goro_owned **stack_index; /* sorted slab entries */
+static struct goro_owned **stack_index; /* sorted slab entries, cap of them */
 static size_t nstack_index;
 
 /*
@@ -31,38 +46,74 @@ struct chunk_slot {
 	uintptr_t key;  /* chunk number + 1; 0: empty */
 	size_t first;   /* index in stack_index */
 };
-static struct chunk_slot *chunk_dir; /* 4 * MAX_OWNED slots, mmap'd lazily */
+static struct chunk_slot *chunk_dir; /* 4 * cap slots, in the table's mapping */
 static size_t chunk_cap;             /* slots in use: a power of two */
 static unsigned chunk_shift;
 
-static void ensure_table(void)
+static size_t table_bytes(size_t entries)
 {
-	if (owned)
-		return;
-	size_t bytes = MAX_OWNED * (sizeof(struct goro_owned) + sizeof(void *) +
-	                            4 * sizeof(struct chunk_slot));
+	return entries * (sizeof(struct goro_owned) + sizeof(void *) + 4 * sizeof(struct chunk_slot));
+}
+
+/* Called with owned_lock held: returns false (the caller unlocks and dies)
+ * when the bigger table cannot be mapped. */
+static bool grow(void)
+{
+	size_t ncap = cap ? 2 * cap : FIRST_CAP, bytes = table_bytes(ncap);
 	void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
 	               MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (p == MAP_FAILED)
-		goro__throw("goro: cannot map the owned-memory table");
-	owned = p;
-	stack_index = (struct goro_owned **)(owned + MAX_OWNED);
-	chunk_dir = (struct chunk_slot *)(stack_index + MAX_OWNED);
-	/* The table is ours too. */
-	owned[0] = (struct goro_owned){ (uintptr_t)p, (uintptr_t)p + bytes, OWNED_OTHER, 0 };
-	atomic_store_explicit(&nowned, 1, memory_order_release);
+		return false;
+	madvise(p, bytes, MADV_DONTDUMP); /* our bookkeeping, not the user's */
+	struct goro_owned *old = owned;
+	size_t n = atomic_load_explicit(&nowned, memory_order_relaxed);
+	struct goro_owned *t = p;
+	if (old)
+		memcpy(t, old, n * sizeof *t);
+	else
+		n = 1;
+	t[0] = (struct goro_owned){ (uintptr_t)p, (uintptr_t)p + bytes, OWNED_OTHER, 0 };
+	owned = t;
+	stack_index = (struct goro_owned **)(t + ncap);
+	chunk_dir = (struct chunk_slot *)(stack_index + ncap);
+	nstack_index = 0;
+	if (old)
+		munmap(old, table_bytes(cap)); /* no longer registered: t[0] replaced it */
+	cap = ncap;
+	atomic_store_explicit(&nowned, n, memory_order_release);
+	return true;
 }
 
 void goro__owned_add(void *lo, size_t len, int kind, size_t stack_size)
 {
 	goro__spin_lock(&owned_lock);
-	ensure_table();
 	size_t n = atomic_load_explicit(&nowned, memory_order_relaxed);
-	if (n < MAX_OWNED) {
-		owned[n] = (struct goro_owned){ (uintptr_t)lo, (uintptr_t)lo + len, kind, stack_size };
-		atomic_store_explicit(&nowned, n + 1, memory_order_release);
+	if ((n == cap || !owned) && !grow()) {
+		goro__spin_unlock(&owned_lock);
+		goro__fatal_raw("goro: out of memory for the owned-memory table "
+		                "(address space limit, ulimit -v?)");
+	}
+	n = atomic_load_explicit(&nowned, memory_order_relaxed);
+	owned[n] = (struct goro_owned){ (uintptr_t)lo, (uintptr_t)lo + len, kind, stack_size };
+	atomic_store_explicit(&nowned, n + 1, memory_order_release);
+	goro__spin_unlock(&owned_lock);
+}
+
+void goro__owned_remove(void *lo, size_t len)
+{
+	goro__spin_lock(&owned_lock);
+	size_t n = atomic_load_explicit(&nowned, memory_order_relaxed);
+	size_t i = 1;
+	while (i < n && !(owned[i].lo == (uintptr_t)lo && owned[i].hi == (uintptr_t)lo + len))
+		i++;
+	bool found = i < n;
+	if (found) {
+		owned[i] = owned[n - 1]; /* order does not matter: the index sorts */
+		atomic_store_explicit(&nowned, n - 1, memory_order_release);
 	}
 	goro__spin_unlock(&owned_lock);
+	if (!found)
+		goro__fatal_raw("goro: unmapping a range the owned-memory registry does not hold");
 }
 
 const struct goro_owned *goro__owned_all(size_t *n)

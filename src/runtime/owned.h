@@ -2,9 +2,10 @@
  * owned.h — the memory goro owns and the leak detector must not treat as
  * user roots: goroutine stack slabs, scheduler stacks, worker records,
  * the detector's own buffers.  Each subsystem registers its mappings here
- * when it makes them; the root scanner subtracts them from the process's
- * writable mappings.  Append-only and lock-free to read: a reader sees a
- * prefix of the entries (each published before the count).
+ * when it makes them and removes them before unmapping them; the root
+ * scanner subtracts them from the process's writable mappings.  Read only
+ * while the world is stopped (changes are made inside a runtime critical
+ * section, which no stopped thread is in).
  */
 #ifndef GORO_OWNED_H
 #define GORO_OWNED_H
@@ -27,6 +28,8 @@ struct goro_owned {
 };
 
 GORO_HIDDEN void goro__owned_add(void *lo, size_t len, int kind, size_t stack_size);
+/* Before munmap(lo, len): the range added as exactly [lo, lo + len). */
+GORO_HIDDEN void goro__owned_remove(void *lo, size_t len);
 /* Snapshot: *n entries (valid for reading while the world is stopped). */
 GORO_HIDDEN const struct goro_owned *goro__owned_all(size_t *n);
 /* The stack slab entry containing addr, or NULL (a hash lookup; entries

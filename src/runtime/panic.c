@@ -4,9 +4,13 @@
  * goro has no recover: a panic always ends the process, so misuse is never
  * silently survived.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include "internal.h"
 
@@ -36,4 +40,24 @@ void goro__throw(const char *fmt, ...)
 	goro__print_current_stack(stderr);
 	fflush(stderr);
 	_Exit(2);
+}
+
+static void exit_status_2(void)
+{
+	_Exit(2);
+}
+
+void goro__throw_oom(const char *what, size_t bytes)
+{
+	int e = errno;
+	/* Printing the stack needs memory too, and libdw exit(1)s when it has
+	 * none: the status stays Go's 2 whatever happens after the message. */
+	atexit(exit_status_2);
+	char limit[96] = "";
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_AS, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+		snprintf(limit, sizeof limit, "; the address space is limited to %llu MiB (ulimit -v)",
+		         (unsigned long long)(rl.rlim_cur >> 20));
+	goro__throw("runtime: out of memory: cannot allocate %zu bytes for %s (%s)%s", bytes, what,
+	            strerror(e ? e : ENOMEM), limit);
 }

@@ -47,6 +47,16 @@ void goro__ss_hex(struct goro_sstr *s, uintptr_t v)
 		put_char(s, tmp[--n]);
 }
 
+void goro__fatal_raw(const char *msg)
+{
+	struct goro_sstr s = { .len = 0 };
+	goro__ss_str(&s, "fatal error: ");
+	goro__ss_str(&s, msg);
+	goro__ss_str(&s, "\n");
+	goro__ss_flush(&s);
+	_exit(2);
+}
+
 void goro__ss_flush(struct goro_sstr *s)
 {
 	int saved = errno; /* a handler must leave errno as it found it */

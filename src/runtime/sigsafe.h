@@ -24,4 +24,9 @@ GORO_HIDDEN void goro__ss_hex(struct goro_sstr *s, uintptr_t v); /* 0x... */
 /* Writes the text to fd 2 (retrying short writes) and empties s. */
 GORO_HIDDEN void goro__ss_flush(struct goro_sstr *s);
 
+/* "fatal error: <msg>" and exit status 2, like goro__throw but without
+ * stdio, allocation or any lock (no stack either): for fatal paths that
+ * may run where those are unusable (out of address space, a handler). */
+GORO_HIDDEN __attribute__((noreturn)) void goro__fatal_raw(const char *msg);
+
 #endif /* GORO_SIGSAFE_H */

@@ -214,7 +214,8 @@ int64_t goro__spawn_with(const struct goro_spawn *sp)
 	struct goro_worker *w = goro__curw();
 	struct goro_stack *st = goro__stack_get(w ? &w->stacks : NULL, sp->stack_size);
 	if (!st)
-		goro__throw("goro: out of memory for a goroutine stack");
+		goro__throw_oom("a goroutine stack",
+		                sp->stack_size ? sp->stack_size : goro__stack_default_size());
 	struct goro_g *g = &goro__stack_top(st)->g;
 	memset(g, 0, sizeof *g);
 	g->stack = st;

@@ -247,6 +247,7 @@ static void pool_put(struct goro_stack *s)
 	if (p && dirty && !too_many)
 		atomic_store_explicit(&last_dirty_put, goro__nanotime(), memory_order_relaxed);
 	if (!p) {
+		goro__owned_remove(s->base, s->size);
 		munmap(s->base, s->size);
 		return;
 	}

@@ -402,7 +402,7 @@ static void init_runtime(void)
 	/* Worker records point at goroutines: runtime memory, not a root. */
 	goro__sched.workers = goro__owned_map((size_t)n * sizeof *goro__sched.workers);
 	if (!goro__sched.workers)
-		goro__throw("goro: out of memory starting workers");
+		goro__throw_oom("the worker records", (size_t)n * sizeof *goro__sched.workers);
 	goro__sched.nworkers = n;
 	for (int i = 0; i < n; i++)
 		worker_init(&goro__sched.workers[i], i);

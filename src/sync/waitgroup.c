@@ -177,6 +177,8 @@ static void wg_go_main(void *p)
 GORO_API int64_t goro_waitgroup_go_(goro_waitgroup *wg, goro_fn fn, const void *arg,
                                     size_t argsize)
 {
+	if (!arg)
+		argsize = 0; /* goro_waitgroup_go(wg, fn, NULL): fn gets NULL */
 	if (argsize > WG_GO_MAX_ARGS)
 		goro_panic("goro_waitgroup_go: argument object of %zu bytes is too large", argsize);
 	_Alignas(16) char buf[sizeof(struct wg_go_header) + WG_GO_MAX_ARGS];

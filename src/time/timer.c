@@ -51,7 +51,7 @@ static struct goro_timer *timer_alloc(size_t extra, goro_rtimer_fn fn, bool with
 	goro__ensure_init();
 	struct goro_timer *t = goro__heap_alloc_kind(sizeof *t + extra, GORO_HEAP_USER, true);
 	if (!t)
-		goro_panic("goro: out of memory creating a timer");
+		goro__throw_oom("a timer", sizeof *t + extra);
 	goro__rtimer_init(&t->rt, fn, t);
 	t->bubble = goro__getg()->bubble;
 	if (with_chan) {
