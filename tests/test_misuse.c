@@ -219,6 +219,12 @@ DEATH_SCENARIOS({ "many_channels", sc_many_channels },
  * the function that dereferenced. */
 static void check_nil_panic(const char *scenario, long long goid, const char *frame)
 {
+#if defined(__SANITIZE_ADDRESS__)
+	/* The ASan build has UBSan too, which reports a member access through
+	 * NULL itself, before the access faults. */
+	if (strcmp(scenario, "nil_call") != 0 && strcmp(scenario, "nil_offload") != 0)
+		cr_skip_test("UBSan reports the null member access first");
+#endif
 	struct death d;
 	death_run(scenario, &d);
 	death_assert_signal(&d, SIGABRT);

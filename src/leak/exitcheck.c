@@ -14,9 +14,9 @@
  *                      GORO_LEAKPROF_PATH (debug GORO_LEAKPROF_DEBUG,
  *                      default 0: gzip'd pprof) while the program runs.
  *
- * The signal handler only raises a flag and wakes a worker; the worker's
- * scheduler starts a goroutine that writes the profile (a signal handler
- * may not allocate, unwind or stop the world).
+ * The signal is routed to the signal thread (runtime/signals.h), which
+ * writes the profile: a signal handler may not allocate, unwind or stop the
+ * world, and a thread of its own needs no free worker.
  */
 #define _GNU_SOURCE
 #include <signal.h>
@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "runtime/profiles.h"
+#include "runtime/signals.h"
 #include "runtime/stw.h"
 #include "sched/gsnap.h"
 #include "sched/sched.h"
@@ -82,18 +83,10 @@ static void exit_check(int status, void *arg)
 	goro__leak_run_free(&run);
 }
 
-static volatile sig_atomic_t profile_requested;
-
-static void on_profile_signal(int sig)
+/* On the signal thread. */
+static void write_profile(int sig)
 {
 	(void)sig;
-	profile_requested = 1;
-	goro__worker_wake(&goro__sched.workers[0]);
-}
-
-static void write_profile_main(void *arg)
-{
-	(void)arg;
 	const char *path = getenv("GORO_LEAKPROF_PATH");
 	const char *dbg = getenv("GORO_LEAKPROF_DEBUG");
 	FILE *f = fopen(path ? path : "goroutineleak.pb.gz", "w");
@@ -105,15 +98,6 @@ static void write_profile_main(void *arg)
 	fclose(f);
 }
 
-/* Called by workers' schedulers: starts the profile writer if asked. */
-void goro__exitcheck_poll(void)
-{
-	if (likely(!profile_requested))
-		return;
-	profile_requested = 0;
-	goro__spawn_system(write_profile_main, NULL, 0);
-}
-
 void goro__exitcheck_init(void)
 {
 	const char *check = getenv("GORO_LEAKCHECK");
@@ -121,11 +105,8 @@ void goro__exitcheck_init(void)
 		on_exit(exit_check, NULL);
 	const char *sig = getenv("GORO_LEAKPROF_SIGNAL");
 	int signo = sig ? atoi(sig) : SIGUSR2;
-	if (signo > 0 && (sig || getenv("GORO_LEAKPROF_PATH"))) {
-		struct sigaction sa;
-		memset(&sa, 0, sizeof sa);
-		sa.sa_handler = on_profile_signal;
-		sa.sa_flags = SA_RESTART;
-		sigaction(signo, &sa, NULL);
-	}
+	if (signo > 0 && (sig || getenv("GORO_LEAKPROF_PATH")) &&
+	    goro__signal_route(signo, write_profile) != 0)
+		fprintf(stderr, "goro: GORO_LEAKPROF_SIGNAL=%s: cannot handle signal %d\n",
+		        sig ? sig : "", signo);
 }

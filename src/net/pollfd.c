@@ -195,7 +195,9 @@ void goro__pollfd_unregister(int fd, const uint64_t *reg)
 		for (uint64_t bits = reg[i]; bits; bits &= bits - 1) {
 			int id = i * 64 + __builtin_ctzll(bits);
 			if (id < goro__sched.nworkers)
-				epoll_ctl(goro__sched.workers[id].epfd, EPOLL_CTL_DEL, fd, NULL);
+				/* ENOENT/EBADF: already gone (closed), as wanted. */
+				(void)epoll_ctl(goro__sched.workers[id].epfd, EPOLL_CTL_DEL, fd,
+				                NULL);
 		}
 	}
 }

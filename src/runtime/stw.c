@@ -33,7 +33,7 @@ enum { SIGNAL_WAIT_NS = 1000000000, FREEZE_BEFORE_SIGNAL_NS = 10000000 };
 
 atomic_int goro__stw_requested;
 GORO_TLS int goro__critical;
-GORO_TLS int goro__stw_pending; /* gen + 1 of the round that signalled us */
+GORO_TLS volatile sig_atomic_t goro__stw_pending; /* gen + 1 of the round that signalled us */
 GORO_TLS void **goro__stw_sp_slot;
 
 static atomic_uint stw_gen;
@@ -150,16 +150,59 @@ static void on_stw_signal(int sig, siginfo_t *si, void *uc)
 	errno = saved;
 }
 
+/*
+ * GORO_STW_SIGNAL: a number, and a signal nothing else needs: not one the
+ * kernel sends for faults (its handler would take them), not one that
+ * cannot be caught (9 would SIGKILL the process at the first leak check),
+ * not one with a meaning for the program, the terminal or goro itself.
+ */
+static bool stw_signal_usable(int s)
+{
+	static const int taken[] = { SIGKILL, SIGSTOP, SIGSEGV, SIGBUS, SIGFPE, SIGILL,
+		                     SIGTRAP, SIGABRT, SIGSYS, SIGQUIT, SIGINT, SIGTERM,
+		                     SIGHUP, SIGCHLD, SIGPIPE, SIGALRM, SIGTSTP, SIGTTIN,
+		                     SIGTTOU, SIGCONT, SIGWINCH, SIGPROF, SIGVTALRM };
+	if (s < 1 || s > SIGRTMAX)
+		return false;
+	for (size_t i = 0; i < sizeof taken / sizeof taken[0]; i++)
+		if (s == taken[i])
+			return false;
+	return true;
+}
+
+static int parse_stw_signal(const char *env)
+{
+	char *end;
+	long v = strtol(env, &end, 10);
+	if (end == env || *end != '\0' || v < 1 || v > SIGRTMAX || !stw_signal_usable((int)v)) {
+		fprintf(stderr, "fatal error: goro: GORO_STW_SIGNAL=%s: not a usable signal (use %d, "
+		                "SIGPWR, the default; %d or %d, SIGUSR1/SIGUSR2; or a real-time "
+		                "signal %d..%d)\n",
+		        env, SIGPWR, SIGUSR1, SIGUSR2, SIGRTMIN, SIGRTMAX);
+		_exit(2);
+	}
+	return (int)v;
+}
+
+int goro__stw_signo(void)
+{
+	return stw_signal;
+}
+
 GORO_HIDDEN void goro__stw_init(void)
 {
 	const char *env = getenv("GORO_STW_SIGNAL");
-	stw_signal = env ? atoi(env) : SIGPWR;
+	stw_signal = env && *env ? parse_stw_signal(env) : SIGPWR;
 	struct sigaction sa;
 	memset(&sa, 0, sizeof sa);
 	sa.sa_sigaction = on_stw_signal;
 	sa.sa_flags = SA_SIGINFO | SA_RESTART;
 	sigfillset(&sa.sa_mask);
-	sigaction(stw_signal, &sa, NULL);
+	if (sigaction(stw_signal, &sa, NULL) != 0) {
+		fprintf(stderr, "fatal error: goro: sigaction(GORO_STW_SIGNAL=%d): %s\n", stw_signal,
+		        strerror(errno));
+		_exit(2);
+	}
 }
 
 void goro__stw_lock(void)

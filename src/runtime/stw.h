@@ -24,6 +24,8 @@
 #ifndef GORO_STW_H
 #define GORO_STW_H
 
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -35,9 +37,17 @@ struct goro_g;
 /* Set while a freeze or stop is requested; workers poll it. */
 GORO_HIDDEN extern atomic_int goro__stw_requested;
 
-/* Per-thread runtime critical sections (see spinlock.h). */
+/*
+ * Per-thread runtime critical sections (see spinlock.h).  Both are read
+ * by the stop signal's handler on the same thread, so what matters is the
+ * compiler's order, not the CPU's: the signal fences keep the increment
+ * before whatever the section does (taking a lock) and the decrement
+ * after it, which the lock's acquire alone would not (an earlier plain
+ * store may sink below an acquire).  goro__stw_pending is set by the
+ * handler: volatile, so the exit path reads it afresh.
+ */
 GORO_HIDDEN extern GORO_TLS int goro__critical;
-GORO_HIDDEN extern GORO_TLS int goro__stw_pending;
+GORO_HIDDEN extern GORO_TLS volatile sig_atomic_t goro__stw_pending;
 /* A thread that is no worker but whose stack the detector scans from its
  * stop position (goro_offload's helpers) points this at where to record
  * its stack pointer each time it stops. */
@@ -47,13 +57,18 @@ GORO_HIDDEN void goro__stw_pending_stop(void);
 static inline void goro__critical_enter(void)
 {
 	goro__critical++;
+	atomic_signal_fence(memory_order_seq_cst);
 }
 
 static inline void goro__critical_exit(void)
 {
+	atomic_signal_fence(memory_order_seq_cst);
 	if (--goro__critical == 0 && unlikely(goro__stw_pending))
 		goro__stw_pending_stop();
 }
+
+/* The stop signal (GORO_STW_SIGNAL, validated at start-up). */
+GORO_HIDDEN int goro__stw_signo(void);
 
 /* Called by a worker that saw goro__stw_requested: acknowledges and waits
  * until the world restarts.  cur: the context it is running. */

@@ -92,7 +92,6 @@ static struct goro_g *newq_pop(struct goro_worker *w)
 static struct goro_g *find_runnable(struct goro_worker *w)
 {
 	if (unlikely(++w->tick % FAIRNESS_TICK == 0)) {
-		goro__signal_work_poll();
 		goro__run_timers(w);
 		/* A worker that never idles must still hear its fds. */
 		goro__netpoll_poll(w);

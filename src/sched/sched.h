@@ -181,9 +181,6 @@ GORO_HIDDEN int64_t goro__spawn_system(goro_fn fn, const void *arg, size_t argsi
 GORO_HIDDEN goro_fn goro__start_fn(const struct goro_g *g);
 GORO_HIDDEN GORO_NORETURN void goro__g_exit(void);
 
-/* Starts goroutines for work that signal handlers asked for. */
-GORO_HIDDEN void goro__signal_work_poll(void);
-
 /* Runs the worker's due timers (scheduler and slow paths). */
 GORO_HIDDEN void goro__run_timers(struct goro_worker *w);
 /* Wakes w if it sleeps (e.g. a new earliest timer). */

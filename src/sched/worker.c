@@ -225,7 +225,6 @@ void goro__schedule_loop(struct goro_worker *w)
 {
 	for (;;) {
 		goro__maybe_safepoint(w, &w->g0);
-		goro__signal_work_poll();
 		goro__run_timers(w);
 		struct goro_g *next = goro__find_runnable(w);
 		if (next) {
@@ -268,10 +267,12 @@ static void native_stack_bounds(char **lo, char **hi)
 static void install_sigstack(struct goro_worker *w)
 {
 	w->sigstack = goro__owned_map(SIGSTACK_SIZE);
-	if (!w->sigstack)
-		return;
 	stack_t ss = { .ss_sp = w->sigstack, .ss_size = SIGSTACK_SIZE };
-	sigaltstack(&ss, NULL);
+	/* Without it an overflow would fault again in the handler: a bare
+	 * SIGSEGV instead of the report. */
+	if (!w->sigstack || sigaltstack(&ss, NULL) != 0)
+		goro__throw("goro: cannot install the alternate signal stack of a worker: %s",
+		            strerror(errno));
 }
 
 static void worker_bind_thread(struct goro_worker *w)
@@ -337,7 +338,8 @@ static void worker_init(struct goro_worker *w, int id)
 		goro__throw("goro: cannot create the epoll/eventfd of worker %d: %s", id,
 		            strerror(errno));
 	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
-	epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->evfd, &ev);
+	if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->evfd, &ev) != 0) /* its wake-ups */
+		goro__throw("goro: cannot watch the eventfd of worker %d: %s", id, strerror(errno));
 	goro__timerheap_init(&w->timers, w, on_earlier_timer);
 }
 
