@@ -25,6 +25,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "runtime/owned.h"
 #include "runtime/sigsafe.h"
 #include "runtime/signals.h"
 #include "runtime/stw.h"
@@ -33,6 +34,8 @@
 GORO_HIDDEN void goro__signals_overflow_init(void);
 GORO_HIDDEN void goro__stw_init(void);
 GORO_HIDDEN void goro__exitcheck_init(void);
+
+enum { SIGNAL_THREAD_STACK = 1 << 20 };
 
 static int sig_pipe[2] = { -1, -1 };
 static void (*routes[NSIG])(int);
@@ -75,11 +78,17 @@ static void start_thread(void)
 		goro__fatal_raw("goro: cannot make the signal pipe");
 	/* The reading end blocks: only the signal thread reads it. */
 	fcntl(sig_pipe[0], F_SETFL, fcntl(sig_pipe[0], F_GETFL) & ~O_NONBLOCK);
+	/* Its stack is goro's (registered): glibc keeps the thread's TLS and
+	 * descriptor there, which hold pointers into the creating thread's
+	 * stack that would otherwise be leak-detection roots. */
+	void *stack = goro__owned_map(SIGNAL_THREAD_STACK);
+	if (!stack)
+		goro__fatal_raw("goro: cannot map the signal thread's stack");
 	pthread_attr_t a;
 	pthread_t t;
 	pthread_attr_init(&a);
 	pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
-	pthread_attr_setstacksize(&a, 1 << 20);
+	pthread_attr_setstack(&a, stack, SIGNAL_THREAD_STACK);
 	int rc = pthread_create(&t, &a, signal_thread, NULL);
 	pthread_attr_destroy(&a);
 	if (rc != 0)
