@@ -5,6 +5,7 @@
  * silently survived.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,12 +48,20 @@ static void exit_status_2(void)
 	_Exit(2);
 }
 
+static void on_abort_exit_2(int sig)
+{
+	(void)sig;
+	_exit(2);
+}
+
 void goro__throw_oom(const char *what, size_t bytes)
 {
 	int e = errno;
-	/* Printing the stack needs memory too, and libdw exit(1)s when it has
-	 * none: the status stays Go's 2 whatever happens after the message. */
+	/* Printing the stack needs memory too, and libdw exit(1)s or aborts
+	 * when it has none: the status stays Go's 2 whatever happens after the
+	 * message. */
 	atexit(exit_status_2);
+	signal(SIGABRT, on_abort_exit_2);
 	char limit[96] = "";
 	struct rlimit rl;
 	if (getrlimit(RLIMIT_AS, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)

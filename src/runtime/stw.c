@@ -278,7 +278,7 @@ struct linux_dirent64 {
  * memory; we note its context-switch count, and the stopper checks after
  * its analysis that the count did not move (goro__stw_quiet_verified).
  */
-enum { MAX_QUIET = 256 };
+enum { MAX_QUIET = 256, RUNNING_RESAMPLES = 100, RESAMPLE_NS = 50000 };
 static struct quiet_thread {
 	pid_t tid;
 	unsigned long long switches;
@@ -319,6 +319,13 @@ static bool note_if_quiet(pid_t tid, int *unstoppable)
 	char st;
 	if (!thread_status(tid, &blk, &sw, &st) || !(blk & (1ULL << (stw_signal - 1))))
 		return false;
+	/* Running right now (a test runner's thread on a loaded machine, say):
+	 * give it a moment to go back to sleep rather than give up at once. */
+	for (int i = 0; i < RUNNING_RESAMPLES && st == 'R'; i++) {
+		sleep_ns(RESAMPLE_NS);
+		if (!thread_status(tid, &blk, &sw, &st))
+			return false; /* it exited */
+	}
 	if ((st == 'S' || st == 'D' || st == 'T' || st == 't') && nquiet < MAX_QUIET)
 		quiet[nquiet++] = (struct quiet_thread){ tid, sw };
 	else
