@@ -17,6 +17,7 @@
 #include <goro_net.h>
 
 #include "death.h"
+#include "waiting.h" /* TEST_UNDER_TSAN */
 
 /* ---- nil pointer dereferences: Go's run-time panic ----------------- */
 

@@ -16,6 +16,7 @@
 #include <goro.h>
 
 #include "death.h"
+#include "waiting.h" /* TEST_UNDER_TSAN */
 
 static volatile int spin_forever = 1;
 
@@ -104,8 +105,18 @@ DEATH_SCENARIOS({ "quit_busy", sc_quit_busy }, { "quit_two_busy", sc_quit_two_bu
                 { "leakprof_signal", sc_leakprof_signal }, { "nothing", sc_nothing },
                 { "check_then_usr2", sc_check_then_usr2 })
 
+/* TSan: the dump reads the records of goroutines that are running (their
+ * workers never reach a safe point), which it rightly calls a race; Go's
+ * SIGQUIT dump does the same. */
+#ifdef TEST_UNDER_TSAN
+#define SKIP_BUSY_DUMP_UNDER_TSAN() cr_skip_test("racy by design: reads running goroutines")
+#else
+#define SKIP_BUSY_DUMP_UNDER_TSAN() (void)0
+#endif
+
 Test(sigquit, dumps_with_the_only_worker_busy)
 {
+	SKIP_BUSY_DUMP_UNDER_TSAN();
 	struct death d;
 	death_run_env("quit_busy", "GORO_MAXPROCS=1", &d);
 	death_assert_exit(&d, 2);
@@ -115,6 +126,7 @@ Test(sigquit, dumps_with_the_only_worker_busy)
 
 Test(sigquit, dumps_with_every_worker_busy)
 {
+	SKIP_BUSY_DUMP_UNDER_TSAN();
 	struct death d;
 	death_run_env("quit_two_busy", "GORO_MAXPROCS=2", &d);
 	death_assert_exit(&d, 2);
@@ -133,8 +145,12 @@ Test(leakprof_signal, writes_the_profile_with_the_only_worker_parked)
 	unsetenv("GORO_LEAKPROF_PATH");
 	unsetenv("GORO_LEAKPROF_DEBUG");
 	death_assert_exit(&d, 0);
+#ifdef TEST_UNDER_TSAN /* no leak verdicts under TSan (see the Makefile) */
+	death_assert_stderr_has(&d, "goroutineleak profile: total ");
+#else
 	death_assert_stderr_has(&d, "goroutineleak profile: total 1\n");
 	death_assert_stderr_has(&d, "parked+0x");
+#endif
 }
 
 static void check_bad_stw_signal(const char *env)

@@ -36,7 +36,7 @@
 /* CTX_DETACHED: context.WithoutCancel; it passes values through and cuts
  * off cancellation and the deadline (never done, no deadline). */
 enum ctx_kind { CTX_BACKGROUND, CTX_TODO, CTX_CANCEL, CTX_VALUE, CTX_DEAD, CTX_DETACHED };
-enum { QUARANTINE = 4096 };
+enum { QUARANTINE = 1024 };
 
 struct goro_ctx_afterfunc {
 	struct goro_ctx_afterfunc *next;
