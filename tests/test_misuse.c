@@ -168,6 +168,11 @@ static void sc_debug_port(void)
 
 /* ---- address-space limits ------------------------------------------ */
 
+static void nil_timer_parked(void *arg)
+{
+	goro_chan_recv(*(goro_chan **)arg, NULL);
+}
+
 static void sc_many_channels(void)
 {
 	for (;;)
@@ -200,7 +205,28 @@ static void sc_small_program(void)
 	fputs("small program: done\n", stderr);
 }
 
-DEATH_SCENARIOS({ "many_channels", sc_many_channels },
+/* The address space limited to what is mapped now plus 1 MiB, then
+ * goroutines that need new stacks. */
+static void sc_stacks_beyond_the_limit(void)
+{
+	goro_chan *never = goro_chan_new(int, 0);
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[256];
+	unsigned long kb = 0;
+	while (f && fgets(line, sizeof line, f))
+		if (sscanf(line, "VmSize: %lu kB", &kb) == 1)
+			break;
+	fclose(f);
+	struct rlimit rl = { (rlim_t)(kb + 1024) << 10, (rlim_t)(kb + 1024) << 10 };
+	if (kb == 0 || setrlimit(RLIMIT_AS, &rl) != 0)
+		abort();
+	for (int i = 0; i < 100000; i++)
+		goro_go(nil_timer_parked, &never);
+	fputs("all started\n", stderr);
+}
+
+DEATH_SCENARIOS({ "stacks_beyond_the_limit", sc_stacks_beyond_the_limit },
+                { "many_channels", sc_many_channels },
                 { "small_program", sc_small_program },{ "nil_mutex", sc_nil_mutex }, { "nil_waitgroup", sc_nil_waitgroup },
                 { "nil_timer", sc_nil_timer }, { "nil_select", sc_nil_select },
                 { "nil_offload", sc_nil_offload }, { "nil_call", sc_nil_call },
@@ -437,16 +463,18 @@ Test(address_space, a_small_program_runs_under_100_MB)
 	death_assert_stderr_has(&d, "small program: done\n");
 }
 
-/* Too small for even the first stacks: the message, then exit 2 (the
- * fatal path takes no lock it may hold: no spin). */
+/* Too small for more stacks: the message, then exit 2 (the fatal path
+ * takes no lock it may hold: no spin). */
 Test(address_space, too_small_a_limit_is_a_message_and_exit_2)
 {
 #if defined(TEST_UNDER_TSAN) || defined(__SANITIZE_ADDRESS__)
 	cr_skip_test("the sanitizers reserve terabytes of shadow memory");
 #endif
 	struct death d;
-	run_limited("small_program", 20000, &d);
+	death_run("stacks_beyond_the_limit", &d);
 	death_assert_exit(&d, 2);
-	death_assert_stderr_has(&d, "fatal error: ");
-	death_assert_stderr_has(&d, "out of memory");
+	death_assert_stderr_has(&d, "fatal error: runtime: out of memory: cannot allocate 65536 "
+	                            "bytes for a goroutine stack (Cannot allocate memory); the "
+	                            "address space is limited to ");
+	death_assert_stderr_lacks(&d, "all started");
 }
