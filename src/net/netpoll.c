@@ -27,6 +27,7 @@
 #include "chan/claimwait.h"
 #include "net/netpoll.h"
 #include "net/pollfd.h"
+#include "sched/runq.h"
 #include "sched/sched.h"
 #include "time/rtimer.h"
 
@@ -148,9 +149,9 @@ bool goro__netpoll_poll(struct goro_worker *w)
 	if (io == 0)
 		return false;
 	goro__netpoll_dispatch(w, ev, io);
-	/* Waiters of w readied here went to its run queue (ready() on the
-	 * home worker); others' went to their inboxes. */
-	return w->runq.head != NULL;
+	/* Waiters of w readied here went to its runnext or run queue
+	 * (ready() on the home worker); others' went to their inboxes. */
+	return goro__runq_any(w);
 }
 
 /* Adds fd to w's epoll set (pd locked).  0, or -1 with errno (EPERM: a

@@ -19,7 +19,8 @@ static bool anything_queued(void)
 {
 	for (int i = 0; i < goro__sched.nworkers; i++) {
 		struct goro_worker *w = &goro__sched.workers[i];
-		if (w->runq.head || atomic_load(&w->inbox) || atomic_load(&w->newq_len))
+		if (w->runq.head || atomic_load(&w->runnext) || atomic_load(&w->inbox) ||
+		    atomic_load(&w->newq_len))
 			return true;
 	}
 	return false;

@@ -115,6 +115,7 @@ struct goro_g {
 	void *sp;                  /* saved stack pointer while not running */
 	struct goro_worker *w;     /* home worker once started (never changes) */
 	struct goro_g *schedlink;  /* run-queue link */
+	struct goro_g *schedprev;  /* newq only: the next newer (runq.h) */
 	_Atomic int state;         /* enum goro_gstate */
 	uint8_t wait_reason;       /* enum goro_wait_reason while G_WAITING */
 	bool started;

@@ -138,12 +138,15 @@ static void wake_idle_worker(struct goro_worker *self)
 }
 
 /*
- * A new goroutine waits in its creator's newq, and a sleeping worker is
- * woken to take it (balance at creation).  The thief only steals after
- * spinning a few microseconds for work of its own, so, as with Go's
- * runnext, a creator that goes on to block usually runs its child itself:
- * programs keep Go's ordering (the parent reaches its select before the
- * child's send) and hand-offs stay on one thread.
+ * A new goroutine goes to its creator's runnext (Go's runqput with
+ * next=true), displacing the previous one to the back of newq: once the
+ * creator blocks, its newest child runs, in the creator's time slice.
+ * Trees of goroutines unfold depth-first (skynet's million leaves never
+ * wait all at once), programs keep Go's ordering (the parent reaches its
+ * select before the child's send) and hand-offs stay on one thread.  A
+ * sleeping worker is woken to share the load; it steals only after
+ * spinning a few microseconds for work of its own, newq first, runnext
+ * last.
  */
 void goro__place_new(struct goro_g *g)
 {
@@ -152,16 +155,15 @@ void goro__place_new(struct goro_g *g)
 		int n = goro__sched.nworkers;
 		struct goro_worker *w =
 			&goro__sched.workers[atomic_fetch_add(&goro__sched.spawn_rr, 1) % (unsigned)n];
-		goro__inbox_push(w, g);
+		goro__newq_put(w, g);
+		atomic_thread_fence(memory_order_seq_cst); /* as below */
 		goro__worker_wake(w);
 		return;
 	}
-	goro__spin_lock(&self->newq_lock);
-	goro__newq_push_locked(self, g);
-	goro__spin_unlock(&self->newq_lock);
+	goro__runnext_put(self, g);
 	if (goro__sched.nworkers > 1) {
 		/* Publish the push before reading `sleeping`; a worker going
-		 * to sleep sets `sleeping` before looking at newq_len. */
+		 * to sleep sets `sleeping` before looking at the queues. */
 		atomic_thread_fence(memory_order_seq_cst);
 		wake_idle_worker(self);
 	}

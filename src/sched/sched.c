@@ -9,11 +9,12 @@
 #include "arch/context.h"
 #include "sched/fiber.h"
 #include "sched/runq.h"
-#include "sched/sched.h"
+#include "sched/sched_internal.h"
 #include "synctest/bubble.h"
 
-/* Every FAIRNESS_TICK schedules, look at the inbox, newq and timers before
- * the local run queue, so two goroutines ping-ponging cannot starve them. */
+/* Every FAIRNESS_TICK schedules, look at the inbox, newq, timers and the
+ * run queue before runnext, so two goroutines ping-ponging through runnext
+ * cannot starve them (the slice they share ends; sched.h). */
 enum { FAIRNESS_TICK = 61 };
 
 
@@ -78,34 +79,54 @@ void goro__switch_first(struct goro_worker *w, struct goro_g *self)
 	after_switch(w);
 }
 
-static struct goro_g *newq_pop(struct goro_worker *w)
+/* w's newest not-yet-started goroutine, or its oldest (fairness). */
+static struct goro_g *newq_pop(struct goro_worker *w, bool oldest)
 {
 	if (atomic_load_explicit(&w->newq_len, memory_order_relaxed) == 0)
 		return NULL;
 	goro__spin_lock(&w->newq_lock);
-	struct goro_g *g = goro__newq_pop_locked(w);
+	struct goro_g *g = oldest ? goro__newq_pop_oldest_locked(w) : goro__newq_pop_locked(w);
 	goro__spin_unlock(&w->newq_lock);
 	return g;
+}
+
+void goro__newq_put(struct goro_worker *w, struct goro_g *g)
+{
+	goro__spin_lock(&w->newq_lock);
+	goro__newq_push_locked(w, g);
+	goro__spin_unlock(&w->newq_lock);
+}
+
+/* Puts g in w's runnext (w: the calling worker); the goroutine it
+ * displaces goes to the back of its queue. */
+void goro__runnext_put(struct goro_worker *w, struct goro_g *g)
+{
+	struct goro_g *old = goro__runnext_swap(w, g);
+	if (!old)
+		return;
+	if (old->started)
+		goro__runq_put(w, old);
+	else
+		goro__newq_put(w, old);
 }
 
 /* The next goroutine of this worker, or NULL: then the caller goes to g0. */
 static struct goro_g *find_runnable(struct goro_worker *w)
 {
+	struct goro_g *g;
 	if (unlikely(++w->tick % FAIRNESS_TICK == 0)) {
 		goro__run_timers(w);
 		/* A worker that never idles must still hear its fds. */
 		goro__netpoll_poll(w);
 		goro__inbox_drain(w);
-		struct goro_g *g = newq_pop(w);
-		if (g)
+		if ((g = newq_pop(w, true)) || (g = goro__runq_get(w)))
 			return g;
 	}
-	struct goro_g *g = goro__gq_pop(&w->runq);
-	if (g)
+	if ((g = goro__runnext_take(w)) || (g = goro__runq_get(w)))
 		return g;
 	if (goro__inbox_drain(w))
-		return goro__gq_pop(&w->runq);
-	return newq_pop(w);
+		return goro__runq_get(w);
+	return newq_pop(w, false);
 }
 
 void goro__set_waiting(struct goro_g *g, int reason)
@@ -155,7 +176,12 @@ void goro__ready(struct goro_g *g)
 	}
 	struct goro_worker *home = g->w;
 	if (home == goro__curw()) {
-		goro__gq_push(&home->runq, g);
+		/* Woken by the running goroutine: it runs next (Go's ready());
+		 * woken by the scheduler itself (timers, I/O on g0): in turn. */
+		if (likely(!home->curg->is_g0))
+			goro__runnext_put(home, g);
+		else
+			goro__runq_put(home, g);
 		return;
 	}
 	goro__inbox_push(home, g);
@@ -214,7 +240,7 @@ void goro_yield(void)
 	if (!next)
 		return;
 	atomic_store_explicit(&g->state, G_RUNNABLE, memory_order_relaxed);
-	goro__gq_push(&w->runq, g);
+	goro__runq_put(w, g);
 	switch_to(w, g, next, false);
 }
 

@@ -8,13 +8,29 @@
  * migrating in mid-function would write another thread's state.
  *
  * Queues of a worker w:
+ *   runnext the goroutine w's running goroutine just spawned or readied
+ *           (Go's runnext): it runs next, in the current time slice, so a
+ *           parent that blocks runs its newest child at once (a tree of
+ *           goroutines unfolds depth-first) and a hand-off over a channel
+ *           goes straight to the receiver.  The one it displaces goes to
+ *           the back of runq or newq.  A tagged pointer (runq.h): thieves
+ *           may take it only while it holds a goroutine that never ran.
  *   runq    started goroutines ready to run.  Only w's thread touches it.
- *   inbox   goroutines readied by other threads, and new goroutines handed
- *           to w.  Lock-free LIFO push by anyone; w takes all at once
- *           (exchange), which is ABA-free.  Reversed into FIFO order.
- *   newq    not-yet-started goroutines created on w.  Spinlocked, because
- *           idle workers steal from it (a goroutine may move only before
- *           its first instruction).
+ *   inbox   started goroutines readied by other threads.  Lock-free LIFO
+ *           push by anyone; w takes all at once (exchange), which is
+ *           ABA-free.  Reversed into FIFO order.
+ *   newq    not-yet-started goroutines of w (spawned here, handed here by
+ *           a foreign thread, or stolen).  Spinlocked, because idle
+ *           workers steal from it (a goroutine may move only before its
+ *           first instruction).
+ * So every goroutine that never ran is in runnext or a newq, and can be
+ * handed to another worker; runq and inbox hold pinned goroutines only.
+ *
+ * Time slices (Go's inheritTime): w->tick counts every schedule, and every
+ * FAIRNESS_TICK-th one looks at the inbox, the timers, newq and runq while
+ * skipping runnext; a goroutine taken from runnext does not start a slice
+ * of its own, so two goroutines handing a value back and forth through
+ * runnext cannot starve the rest of the worker's queues.
  *
  * Sleeping: an idle worker blocks in epoll_wait on its own epoll set (its
  * eventfd for wake-ups, later its netpoller fds), with a timeout at its
@@ -51,7 +67,9 @@ struct goro_worker {
 	pid_t tid;
 	struct goro_g *curg;          /* what this thread is running */
 	struct goro_g g0;             /* the scheduler context */
+	_Atomic uintptr_t runnext;    /* a goroutine | RUNNEXT_NEW (runq.h) */
 	struct goro_gqueue runq;      /* owner only */
+	atomic_int runq_len;          /* written by the owner, read by the monitor */
 	_Atomic(struct goro_g *) inbox;
 	goro_spinlock newq_lock;
 	struct goro_gqueue newq;      /* newq_lock */

@@ -19,6 +19,10 @@ GORO_HIDDEN struct goro_g *goro__foreign_g(void);
 GORO_HIDDEN void goro__allg_add(struct goro_g *g);
 GORO_HIDDEN void goro__allg_remove(struct goro_g *g);
 
+/* Queues (sched.h): w's newq (any thread), w's runnext (w's thread). */
+GORO_HIDDEN void goro__newq_put(struct goro_worker *w, struct goro_g *g);
+GORO_HIDDEN void goro__runnext_put(struct goro_worker *w, struct goro_g *g);
+
 /* Worker-side: placing a new goroutine, the scheduler loop. */
 GORO_HIDDEN void goro__place_new(struct goro_g *g);
 GORO_HIDDEN GORO_NORETURN void goro__schedule_loop(struct goro_worker *w);

@@ -88,33 +88,51 @@ void goro__worker_wake(struct goro_worker *w)
 	}
 }
 
-/* Takes half of another worker's not-yet-started goroutines. */
+/*
+ * Takes the older half of another worker's not-yet-started goroutines (the
+ * biggest pieces of work, in a tree of goroutines) into w's own
+ * newq (where they stay stealable: runq holds started goroutines only);
+ * a worker whose newq is empty gives up its runnext if that never ran.
+ */
 static bool steal(struct goro_worker *w)
 {
 	int n = goro__sched.nworkers;
 	int start = (int)goro__randn((uint32_t)n);
 	for (int i = 0; i < n; i++) {
 		struct goro_worker *v = &goro__sched.workers[(start + i) % n];
-		if (v == w || atomic_load_explicit(&v->newq_len, memory_order_relaxed) == 0)
+		if (v == w)
 			continue;
+		if (atomic_load_explicit(&v->newq_len, memory_order_relaxed) == 0) {
+			struct goro_g *g = goro__runnext_steal(v);
+			if (!g)
+				continue;
+			goro__newq_put(w, g);
+			return true;
+		}
+		struct goro_gqueue got = { 0 };
 		goro__spin_lock(&v->newq_lock);
 		int take = (atomic_load(&v->newq_len) + 1) / 2;
 		for (int k = 0; k < take; k++) {
-			struct goro_g *g = goro__newq_pop_locked(v);
+			struct goro_g *g = goro__newq_pop_oldest_locked(v);
 			if (!g)
 				break;
-			goro__gq_push(&w->runq, g);
+			goro__gq_push(&got, g); /* oldest first */
 		}
 		goro__spin_unlock(&v->newq_lock);
-		if (w->runq.head)
-			return true;
+		if (!got.head)
+			continue;
+		goro__spin_lock(&w->newq_lock);
+		for (struct goro_g *g; (g = goro__gq_pop(&got));)
+			goro__newq_push_locked(w, g);
+		goro__spin_unlock(&w->newq_lock);
+		return true;
 	}
 	return false;
 }
 
 static bool has_work(struct goro_worker *w)
 {
-	return w->runq.head || atomic_load(&w->inbox) || atomic_load(&w->newq_len) > 0 ||
+	return goro__runq_any(w) || atomic_load(&w->inbox) || atomic_load(&w->newq_len) > 0 ||
 	       goro__timerheap_next(&w->timers) <= goro__nanotime();
 }
 
