@@ -119,6 +119,11 @@ static int write_goroutine(FILE *out, int debug)
 		s[i].leaked = false; /* only the goroutineleak profile says so */
 	int rc = write_snaps("goroutine", out, debug, s, n, NULL);
 	free(s);
+	/* A trailing comment, as Go's heap profile ends with its MemStats. */
+	if (rc == 0 && debug == 1)
+		fprintf(out, "\n# worker stalls: %lld (a goroutine held its worker past "
+		        "GORO_STALL_MS while others waited; see README)\n",
+		        goro__stall_count());
 	return rc;
 }
 

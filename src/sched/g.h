@@ -116,6 +116,7 @@ struct goro_g {
 	struct goro_worker *w;     /* home worker once started (never changes) */
 	struct goro_g *schedlink;  /* run-queue link */
 	struct goro_g *schedprev;  /* newq only: the next newer (runq.h) */
+	atomic_int inbox_depth;    /* inbox head: goroutines in the inbox (a hint) */
 	_Atomic int state;         /* enum goro_gstate */
 	uint8_t wait_reason;       /* enum goro_wait_reason while G_WAITING */
 	bool started;

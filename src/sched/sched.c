@@ -59,7 +59,11 @@ static void switch_to(struct goro_worker *w, struct goro_g *cur, struct goro_g *
 	goro__critical_enter();
 	if (cur->stack && !goro__stack_canary_ok(cur))
 		stack_overflow(cur);
-	w->curg = next;
+	/* Published for the monitor (monitor.c), which reads them alone. */
+	__atomic_store_n(&w->curg, next, __ATOMIC_RELEASE);
+	atomic_store_explicit(&w->nswitch,
+	                      atomic_load_explicit(&w->nswitch, memory_order_relaxed) + 1,
+	                      memory_order_release);
 	if (!next->started) {
 		next->started = true;
 		next->w = w;
@@ -190,7 +194,7 @@ void goro__ready(struct goro_g *g)
 
 static void readychain_push(struct goro_readychain *c)
 {
-	goro__inbox_push_chain(c->home, c->first, c->last);
+	goro__inbox_push_chain(c->home, c->first, c->last, c->n);
 	goro__worker_wake(c->home);
 }
 

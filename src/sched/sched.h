@@ -75,6 +75,7 @@ struct goro_worker {
 	struct goro_gqueue newq;      /* newq_lock */
 	atomic_int newq_len;          /* written under newq_lock, read without */
 	atomic_int sleeping;          /* 1 while (about to be) in epoll_wait */
+	atomic_uint nswitch;          /* switches so far, for the monitor */
 	int epfd, evfd;
 	uint32_t tick;
 	struct goro_stack_cache stacks;
@@ -213,6 +214,9 @@ GORO_HIDDEN struct goro_g *goro__main_g(void);
 struct epoll_event;
 GORO_HIDDEN extern void (*goro__netpoll_hook)(struct goro_worker *w,
                                               struct epoll_event *ev, int n);
+
+/* Workers the monitor found stalled so far (monitor.c). */
+GORO_HIDDEN long long goro__stall_count(void);
 
 /* Fatal report of a global deadlock (Go's text), exits with status 2. */
 GORO_HIDDEN GORO_NORETURN void goro__deadlock(const char *why);

@@ -27,6 +27,11 @@ GORO_HIDDEN void goro__runnext_put(struct goro_worker *w, struct goro_g *g);
 GORO_HIDDEN void goro__place_new(struct goro_g *g);
 GORO_HIDDEN GORO_NORETURN void goro__schedule_loop(struct goro_worker *w);
 
+/* The monitor (monitor.c): started with the workers; told when a worker
+ * leaves epoll (it sleeps while they all do); stalls counted so far. */
+GORO_HIDDEN void goro__monitor_start(void);
+GORO_HIDDEN void goro__monitor_worker_woke(void);
+
 /* Thread-local state (worker.c). */
 GORO_HIDDEN extern GORO_TLS struct goro_g *goro__tls_foreign_g;
 

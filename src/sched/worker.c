@@ -181,6 +181,7 @@ static void idle_sleep(struct goro_worker *w)
 	}
 	/* busy before looking at the stop request: see stw.c. */
 	atomic_store(&w->busy, 1);
+	goro__monitor_worker_woke();
 	goro__maybe_safepoint(w, &w->g0);
 	atomic_store(&w->sleeping, 0);
 	pthread_mutex_lock(&goro__sched.lock);
@@ -297,7 +298,8 @@ static void worker_bind_thread(struct goro_worker *w)
 {
 	goro__tls_w = w;
 	w->thread = pthread_self();
-	w->tid = (pid_t)syscall(SYS_gettid);
+	/* Atomic: the monitor reads it (monitor.c). */
+	__atomic_store_n(&w->tid, (pid_t)syscall(SYS_gettid), __ATOMIC_RELEASE);
 	native_stack_bounds(&w->thread_stack_lo, &w->thread_stack_hi);
 	install_sigstack(w);
 }
@@ -338,7 +340,7 @@ static void *worker_main(void *arg)
 	w->g0.stack_lo = w->thread_stack_lo;
 	w->g0.stack_hi = w->thread_stack_hi;
 	goro__fiber_adopt_thread(&w->g0);
-	w->curg = &w->g0;
+	__atomic_store_n(&w->curg, &w->g0, __ATOMIC_RELEASE); /* the monitor reads it */
 	goro__schedule_loop(w);
 }
 
@@ -444,6 +446,7 @@ static void init_runtime(void)
 		if (rc != 0)
 			goro__throw("goro: cannot start worker thread %d: %s", i, strerror(rc));
 	}
+	goro__monitor_start();
 	atomic_store_explicit(&goro__sched.started, true, memory_order_release);
 }
 
