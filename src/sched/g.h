@@ -31,6 +31,7 @@
 #define GORO_G_H
 
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "internal.h"
@@ -120,7 +121,6 @@ struct goro_g {
 	_Atomic int state;         /* enum goro_gstate */
 	uint8_t wait_reason;       /* enum goro_wait_reason while G_WAITING */
 	bool started;
-	bool is_g0;                /* a worker's scheduler context */
 	bool foreign;              /* a non-worker thread parked via futex */
 	atomic_bool on_cpu;        /* executing, or still saving its registers */
 	bool durable;              /* synctest: this wait is durable */
@@ -133,12 +133,6 @@ struct goro_g {
 	struct goro_waiter *param; /* the waiter a waker chose (select) */
 	atomic_uint foreign_wake;  /* futex word for foreign threads */
 
-	int64_t id;
-	int64_t parent_id;
-	void *create_pc;           /* return address of the goro_go call */
-	goro_fn fn;                /* start function */
-	goro_fn user_fn;           /* the user's function a runtime wrapper runs */
-	bool system;               /* started by the runtime for itself: hidden */
 	void *arg;
 	int64_t wait_since;        /* goro__nanotime() when it parked */
 	struct goro_waiter *waiting; /* waiters while blocked (via waitlink) */
@@ -149,11 +143,27 @@ struct goro_g {
 	struct goro_stack *stack;
 
 	struct goro_bubble *bubble;
-	struct goro_g *allnext, *allprev; /* all-goroutines list */
+	uint32_t allg_slot;        /* its slot in the all-goroutines set (allg.c) */
+	uint16_t allg_shard;
 
 	void *tsan_fiber;          /* sanitizer bookkeeping */
 	void *asan_fake_stack;
 	unsigned valgrind_stack_id;
+
+	/*
+	 * Identity, fixed before the goroutine first runs.  Last, and outside
+	 * the spawn's memset (GORO_G_IDENT): the monitor reads these of the
+	 * goroutine holding a stalled worker without any lock (monitor.c), so
+	 * spawn writes them with atomic stores and a reused record never sees
+	 * a plain write racing with that read.
+	 */
+	int64_t id;
+	int64_t parent_id;
+	void *create_pc;           /* return address of the goro_go call */
+	goro_fn fn;                /* start function */
+	goro_fn user_fn;           /* the user's function a runtime wrapper runs */
+	bool system;               /* started by the runtime for itself: hidden */
+	bool is_g0;                /* a worker's scheduler context */
 };
 
 static inline void goro__exit_hook_push(struct goro_g *g, struct goro_exit_hook *h)
@@ -167,5 +177,8 @@ static inline void goro__exit_hook_pop(struct goro_g *g, struct goro_exit_hook *
 {
 	g->exit_hooks = h->next;
 }
+
+/* Where the identity fields start (see struct goro_g). */
+#define GORO_G_IDENT offsetof(struct goro_g, id)
 
 #endif /* GORO_G_H */

@@ -1,5 +1,5 @@
 /*
- * goroutine.c — starting and ending goroutines; the all-goroutines list;
+ * goroutine.c — starting and ending goroutines;
  * the public goroutine calls (goro_go, goro_id, goro_exit, ...).
  *
  * goro_go copies the caller's argument object onto the new goroutine's
@@ -20,57 +20,11 @@
 #include "runtime/owned.h"
 #include "synctest/bubble.h"
 
-enum { ALLG_SHARDS = 64 };
-
-/* The all-goroutines list, sharded by id so concurrent spawns and exits on
- * different workers rarely share a lock.  Each shard's lock guards its
- * list links (g->allnext/allprev). */
-static struct allg_shard {
-	goro_spinlock lock;
-	struct goro_g *head;
-} allg[ALLG_SHARDS] GORO_RT_STATE;
-
 static struct goro_g main_g GORO_RT_STATE;
 
 struct goro_g *goro__main_g(void)
 {
 	return &main_g;
-}
-
-void goro__allg_add(struct goro_g *g)
-{
-	struct allg_shard *s = &allg[(uint64_t)g->id % ALLG_SHARDS];
-	goro__spin_lock(&s->lock);
-	g->allprev = NULL;
-	g->allnext = s->head;
-	if (s->head)
-		s->head->allprev = g;
-	s->head = g;
-	goro__spin_unlock(&s->lock);
-}
-
-void goro__allg_remove(struct goro_g *g)
-{
-	struct allg_shard *s = &allg[(uint64_t)g->id % ALLG_SHARDS];
-	goro__spin_lock(&s->lock);
-	if (g->allprev)
-		g->allprev->allnext = g->allnext;
-	else
-		s->head = g->allnext;
-	if (g->allnext)
-		g->allnext->allprev = g->allprev;
-	g->allnext = g->allprev = NULL;
-	goro__spin_unlock(&s->lock);
-}
-
-void goro__for_each_g(void (*fn)(struct goro_g *g, void *arg), void *arg)
-{
-	for (int i = 0; i < ALLG_SHARDS; i++) {
-		goro__spin_lock(&allg[i].lock);
-		for (struct goro_g *g = allg[i].head; g; g = g->allnext)
-			fn(g, arg);
-		goro__spin_unlock(&allg[i].lock);
-	}
 }
 
 /*
@@ -219,22 +173,24 @@ int64_t goro__spawn_with(const struct goro_spawn *sp)
 		goro__throw_oom("a goroutine stack",
 		                sp->stack_size ? sp->stack_size : goro__stack_default_size());
 	struct goro_g *g = &goro__stack_top(st)->g;
-	memset(g, 0, sizeof *g);
+	memset(g, 0, GORO_G_IDENT); /* the identity: atomic stores below (g.h) */
 	g->stack = st;
 	g->stack_lo = goro__stack_lo(st);
 	g->stack_hi = goro__stack_hi(st);
 	goro__stack_set_canary(g);
-	g->fn = fn;
+	__atomic_store_n(&g->fn, fn, __ATOMIC_RELAXED);
 	g->arg = copy_args(g, arg, argsize);
 	char *top = g->arg ? (char *)g->arg : g->stack_hi;
 	g->sp = goro__ctx_init(top, g_entry, g);
-	g->id = new_id(w);
+	__atomic_store_n(&g->id, new_id(w), __ATOMIC_RELAXED);
 	struct goro_g *parent = goro__getg();
-	g->parent_id = parent && !parent->is_g0 ? parent->id : 0;
-	g->create_pc = sp->create_pc;
+	__atomic_store_n(&g->parent_id, parent && !parent->is_g0 ? parent->id : 0,
+	                 __ATOMIC_RELAXED);
+	__atomic_store_n(&g->create_pc, sp->create_pc, __ATOMIC_RELAXED);
 	g->bubble = sp->bubble;
-	g->user_fn = sp->user_fn;
-	g->system = sp->system;
+	__atomic_store_n(&g->user_fn, sp->user_fn, __ATOMIC_RELAXED);
+	__atomic_store_n(&g->system, sp->system, __ATOMIC_RELAXED);
+	__atomic_store_n(&g->is_g0, false, __ATOMIC_RELAXED);
 	goro__fiber_create(g);
 	atomic_store_explicit(&g->state, G_RUNNABLE, memory_order_relaxed);
 	if (!g->system) /* NumGoroutine counts the program's goroutines */

@@ -22,11 +22,12 @@
  * Async-safety towards the workers: the monitor never stops anything and
  * takes no lock a worker could be waiting on for long.  It reads only
  * atomics the workers publish (nswitch, curg, runq_len, newq_len, inbox,
- * runnext, sleeping) and, of the goroutine holding a stalled worker, the
- * fields fixed before it first ran (id, parent, functions, creation pc);
- * it re-reads nswitch afterwards and drops what it read if the worker
- * switched meanwhile (the goroutine may have exited and its record been
- * reused; records stay mapped, so the read itself is safe).  It moves
+ * runnext, sleeping) and, of the goroutine holding a stalled worker, its
+ * identity (id, parent, functions, creation pc: written with atomic stores
+ * before it first ran, outside the spawn's memset, g.h); it re-reads
+ * nswitch afterwards and drops what it read if the worker switched
+ * meanwhile (the goroutine may have exited and its record been reused;
+ * records stay mapped, so the read itself is safe).  It moves
  * goroutines only under newq_lock and by runnext's compare-and-swap, the
  * thieves' own protocol.  Symbolising and printing happen with no runtime
  * lock held, on the monitor's own stack (runtime memory: not a root of
@@ -40,6 +41,7 @@
 #include <errno.h>
 #include <linux/futex.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,7 +57,10 @@
 
 enum {
 	DEFAULT_STALL_MS = 10,
-	MONITOR_STACK_SIZE = 256 * 1024,
+	/* Virtual: only touched pages cost.  Roomy because libc puts the
+	 * thread's TLS at the top of a stack it is given, and TSan's TLS
+	 * alone needs about 900 KiB there. */
+	MONITOR_STACK_SIZE = 4 * 1024 * 1024,
 	WARN_INTERVAL_NS = 1000000000, /* at most one warning per second */
 	IDLE_SLEEP_MS = 1000,          /* re-check now and then even if idle */
 };
@@ -147,6 +152,11 @@ static bool thread_blocked(struct goro_worker *w)
 	return p && p[1] == ' ' && (p[2] == 'S' || p[2] == 'D');
 }
 
+static bool is_g0(struct goro_g *g)
+{
+	return __atomic_load_n(&g->is_g0, __ATOMIC_RELAXED);
+}
+
 static struct goro_g *running_g(struct goro_worker *w)
 {
 	return __atomic_load_n(&w->curg, __ATOMIC_ACQUIRE);
@@ -175,7 +185,7 @@ static long waiting_on(struct goro_worker *w)
 static bool can_take(struct goro_worker *t, struct seen *s)
 {
 	struct goro_g *g = running_g(t);
-	return g && (g->is_g0 || atomic_load(&t->sleeping) || !s->stalled);
+	return g && (is_g0(g) || atomic_load(&t->sleeping) || !s->stalled);
 }
 
 /* Moves every goroutine of v that never ran to the other workers, idle
@@ -190,7 +200,7 @@ static int hand_off(int vi)
 			struct goro_worker *t = &goro__sched.workers[i];
 			if (i == vi || !can_take(t, &mon.seen[i]))
 				continue;
-			bool idle = atomic_load(&t->sleeping) || running_g(t)->is_g0;
+			bool idle = atomic_load(&t->sleeping) || is_g0(running_g(t));
 			/* can_take: running_g(t) is not NULL */
 			if (pass == 1 || idle)
 				targets[ntargets++] = i;
@@ -228,13 +238,16 @@ struct holder {
 static bool read_holder(struct goro_worker *w, unsigned sw, struct holder *h)
 {
 	struct goro_g *g = running_g(w);
-	if (!g || g->is_g0)
+	if (!g || is_g0(g))
 		return false;
-	h->id = g->id;
-	h->parent_id = g->parent_id;
-	h->fn = (uintptr_t)goro__start_fn(g);
-	h->create_pc = (uintptr_t)g->create_pc;
-	h->system = g->system;
+	/* Atomic loads of the identity (g.h): the record may be reused under
+	 * us if g exits now; then the check below drops what we read. */
+	h->id = __atomic_load_n(&g->id, __ATOMIC_RELAXED);
+	h->parent_id = __atomic_load_n(&g->parent_id, __ATOMIC_RELAXED);
+	goro_fn user = __atomic_load_n(&g->user_fn, __ATOMIC_RELAXED);
+	h->fn = (uintptr_t)(user ? user : __atomic_load_n(&g->fn, __ATOMIC_RELAXED));
+	h->create_pc = (uintptr_t)__atomic_load_n(&g->create_pc, __ATOMIC_RELAXED);
+	h->system = __atomic_load_n(&g->system, __ATOMIC_RELAXED);
 	/* Still the same run of g: what we read was its, not a reuse's. */
 	return nswitch(w) == sw && running_g(w) == g;
 }
@@ -279,7 +292,7 @@ static void check_worker(int i, int64_t now)
 	}
 	int64_t held = now - s->since;
 	struct goro_g *g = running_g(w);
-	if (held < mon.stall_ns || !g || g->is_g0)
+	if (held < mon.stall_ns || !g || is_g0(g))
 		return;
 	long waiting = waiting_on(w);
 	if (waiting == 0)
@@ -307,6 +320,13 @@ static void check_worker(int i, int64_t now)
 static void *monitor_main(void *arg)
 {
 	(void)arg;
+	/* Whatever mask the creating thread had: the process's signals go to
+	 * the program's threads, the stop signal must reach us (a thread that
+	 * blocks it and runs makes leak detection inconclusive, stw.c). */
+	sigset_t all;
+	sigfillset(&all);
+	sigdelset(&all, goro__stw_signo());
+	pthread_sigmask(SIG_SETMASK, &all, NULL);
 	for (;;) {
 		monitor_sleep();
 		int64_t now = goro__nanotime();

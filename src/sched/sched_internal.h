@@ -15,7 +15,7 @@ GORO_HIDDEN void goro__foreign_park(struct goro_g *g);
 GORO_HIDDEN void goro__foreign_wake(struct goro_g *g);
 GORO_HIDDEN struct goro_g *goro__foreign_g(void);
 
-/* allg: the all-goroutines list (sharded by id). */
+/* allg: the all-goroutines set (allg.c). */
 GORO_HIDDEN void goro__allg_add(struct goro_g *g);
 GORO_HIDDEN void goro__allg_remove(struct goro_g *g);
 
