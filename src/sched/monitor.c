@@ -254,8 +254,9 @@ static bool read_holder(struct goro_worker *w, unsigned sw, struct holder *h)
 
 static void warn(int wi, const struct holder *h, int64_t held, long waiting, int moved)
 {
-	struct goro_sym fn, at;
-	goro__symbolize(h->fn, &fn);
+	struct goro_sym fn = { .func = "main" }, at;
+	if (h->fn) /* goroutine 1 has no start function: it is main */
+		goro__symbolize(h->fn, &fn);
 	char created[512] = "";
 	if (h->create_pc) {
 		goro__symbolize(h->create_pc - 1, &at);
@@ -286,7 +287,9 @@ static void check_worker(int i, int64_t now)
 	struct goro_worker *w = &goro__sched.workers[i];
 	struct seen *s = &mon.seen[i];
 	unsigned sw = nswitch(w);
-	if (sw != s->nswitch || atomic_load_explicit(&w->busy, memory_order_relaxed) == 0) {
+	if (sw != s->nswitch || s->since == 0 ||
+	    atomic_load_explicit(&w->busy, memory_order_relaxed) == 0) {
+		/* (since == 0: the first look; time starts now) */
 		*s = (struct seen){ .nswitch = sw, .since = now, .cpu = thread_cpu(w) };
 		return;
 	}
