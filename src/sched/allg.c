@@ -27,7 +27,7 @@
 
 enum {
 	ALLG_SHARDS = 64,
-	CHUNK_SLOTS = 4096,          /* 32 KiB of slots */
+	CHUNK_SLOTS = 4096,          /* 32 KiB of slots (tools/gdb/goro-gdb.py too) */
 	SHARD_CHUNKS = 1024,         /* 4M goroutines per shard, 256M in all */
 };
 

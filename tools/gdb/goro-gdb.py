@@ -38,6 +38,8 @@ from gdb.FrameDecorator import FrameDecorator
 _SWITCH_FRAME_REGS = ("r15", "r14", "r13", "r12", "rbx", "rbp")
 _SWITCH_FRAME_SIZE = 64  # rsp after the resume: sp + 64 (GORO_CTX_FRAME_SIZE)
 _MAX_GOROUTINES = 10_000_000  # a bound on list walks, against corrupt links
+# Slots per chunk of a shard of the all-goroutines set (src/sched/allg.c).
+_CHUNK_SLOTS = 4096
 
 
 class _Error(gdb.GdbError):
@@ -102,7 +104,6 @@ class _G:
         self.on_cpu = bool(f["on_cpu"])
         self.stack_lo = f["stack_lo"]
         self.stack_hi = f["stack_hi"]
-        self.allnext = f["allnext"]
 
     def on_stack(self, sp):
         # The record (and a goroutine's arguments) sit just above stack_hi;
@@ -111,7 +112,7 @@ class _G:
 
 
 _G_FIELDS = ("id", "state", "wait_reason", "wait_since", "parent_id", "create_pc",
-             "fn", "sp", "started", "on_cpu", "stack_lo", "stack_hi", "allnext")
+             "fn", "sp", "started", "on_cpu", "stack_lo", "stack_hi")
 
 
 class _Worker:
@@ -130,10 +131,10 @@ class _Runtime:
         if gdb.selected_inferior().pid == 0 and not _is_core():
             raise _Error("goro: no process and no core file")
         self.sched = _global_var("goro__sched")
-        self.allg = _static_var("allg", "sched/goroutine.c")
+        self.allg = _static_var("allg", "sched/allg.c")
         if self.sched is None or self.allg is None:
             raise _Error("goro: no goro runtime with debug info in this program "
-                         "(goro__sched and allg in sched/goroutine.c not found)")
+                         "(goro__sched and allg in sched/allg.c not found)")
         self.inferior = gdb.selected_inferior()
         gtype = gdb.lookup_type("struct goro_g")
         self.g_ptr_type = gtype.pointer()
@@ -153,25 +154,45 @@ class _Runtime:
             return []
         return [_Worker(base[i]) for i in range(n)]
 
+    def _slots(self, shard):
+        """Record addresses in one shard of the all-goroutines set (allg.c:
+        chunks of slots; odd values are free slots)."""
+        s = self.allg[shard]
+        used = int(s["used"])
+        chunks = s["chunk"]
+        for c in range(chunks.type.range()[1] + 1):
+            base = int(chunks[c])
+            if used <= 0 or base == 0:
+                return
+            n = min(used, _CHUNK_SLOTS)
+            raw = bytes(self.inferior.read_memory(base, n * 8))
+            for i in range(n):
+                v = int.from_bytes(raw[i * 8 : i * 8 + 8], "little")
+                if v and not v & 1:
+                    yield v
+            used -= n
+
     def goroutines(self):
-        """Every goroutine in the all-goroutines list, sorted by id."""
+        """Every goroutine in the all-goroutines set, sorted by id."""
         out = []
-        seen = set()
         for shard in range(self.allg.type.range()[1] + 1):
-            addr = int(self.allg[shard]["head"])
-            while addr and addr not in seen and len(seen) < _MAX_GOROUTINES:
-                seen.add(addr)
+            try:
+                addrs = list(self._slots(shard))
+            except gdb.MemoryError:
+                gdb.write("warning: goro: cannot read all-goroutines shard %d\n" % shard)
+                continue
+            for addr in addrs:
+                if len(out) >= _MAX_GOROUTINES:
+                    break
                 try:
                     raw = bytes(self.inferior.read_memory(addr, self.layout.size))
                 except gdb.MemoryError:
-                    # A core may lack the page, or a link may be torn: list
-                    # the others rather than nothing.
+                    # A core may lack the page: list the others rather
+                    # than nothing.
                     gdb.write("warning: goro: cannot read goroutine record at 0x%x "
                               "(all-goroutines shard %d)\n" % (addr, shard))
-                    break
-                g = _G(addr, self.layout.decode(raw))
-                out.append(g)
-                addr = g.allnext
+                    continue
+                out.append(_G(addr, self.layout.decode(raw)))
         out.sort(key=lambda g: g.id)
         return out
 
