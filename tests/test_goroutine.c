@@ -719,11 +719,24 @@ static void sc_overflow_guarded(void)
  * kernel), then an overflow in the next one. */
 enum { BEYOND_GUARD_BUDGET = 20000 };
 
+static goro_waitgroup many_started;
+
+static void start_then_block(void *p)
+{
+	goro_waitgroup_done(&many_started);
+	block_then_done(p);
+}
+
 static void sc_overflow_after_many(void)
 {
 	goro_chan *never = goro_chan_new(int, 0);
+	goro_waitgroup_add(&many_started, BEYOND_GUARD_BUDGET);
 	for (int i = 0; i < BEYOND_GUARD_BUDGET; i++)
-		goro_go(block_then_done, &(struct block_args){ never, never });
+		goro_go(start_then_block, &(struct block_args){ never, never });
+	/* All started first: the wild overflow below tramples the stacks (and
+	 * records) under its own, which must not belong to goroutines a worker
+	 * is still starting (runnext would run the child spawned last first). */
+	goro_waitgroup_wait(&many_started);
 	goro_go0(overflow_child);
 	goro_chan_recv(goro_chan_new(int, 0), NULL); /* main waits forever */
 }
