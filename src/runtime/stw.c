@@ -205,11 +205,6 @@ GORO_HIDDEN void goro__stw_init(void)
 	}
 }
 
-int goro__stw_signo(void)
-{
-	return stw_signal;
-}
-
 void goro__stw_lock(void)
 {
 	goro_mutex_lock(&stw_mu);

@@ -91,9 +91,6 @@ GORO_HIDDEN void goro__world_start(void);
 /* After a stop: the threads that could not be signalled but slept did
  * not run meanwhile (call before goro__world_start). */
 GORO_HIDDEN bool goro__stw_quiet_verified(void);
-/* The stop signal's number (GORO_STW_SIGNAL), for runtime threads that
- * must take it (the monitor). */
-GORO_HIDDEN int goro__stw_signo(void);
 /* Serialises freezes/stops between goroutines (and foreign threads). */
 GORO_HIDDEN void goro__stw_lock(void);
 GORO_HIDDEN void goro__stw_unlock(void);
