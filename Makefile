@@ -37,7 +37,7 @@ test-asan: deps
 # runtime memory (traces, shadow metadata) holds copies of every pointer and
 # is scanned as a root, so leaks look reachable.  The tests that assert
 # leak verdicts run in the plain and ASan builds; everything else runs here.
-TSAN_SKIP = test_corpus_leakprof|test_examples
+TSAN_SKIP = test_corpus_leakprof|test_examples|test_leak_engine
 test-tsan: deps
 	@cmake -S . -B $(BUILD_TSAN) -DGORO_SANITIZE=thread -DGORO_BUILD_BENCH=OFF >/dev/null
 	@cmake --build $(BUILD_TSAN) -j$(JOBS)

@@ -1,14 +1,16 @@
 /*
- * detect.c — the goroutineleak detector (see leak.h for the rules).
+ * detect.c — the goroutineleak detector (see leak.h for the rules): the
+ * analysis, and the request that runs it in a fork snapshot of the
+ * process or, as a fallback, with the world stopped (snapshot.h).
  *
- * Everything between goro__world_stop and goro__world_start runs without
- * allocating: a stopped thread may hold malloc's lock.  Buffers (the
- * goroutine table, the mark stack, the maps text) are mapped before the
- * stop; the goroutine table is sized from the live count plus slack, and
- * a stop that finds more goroutines than fit is retried with more room.
+ * The analysis runs without allocating and without a lock a stopped
+ * thread could hold (malloc's, stdio's...), in both engines.  Buffers (the
+ * goroutine table and its index, the mark stack, the maps text) are mapped
+ * once, up front, MAP_PRIVATE: a fork child's writes stay its own.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
+#include <errno.h>
 #include <stdio.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -21,6 +23,7 @@
 #include "heap/heap.h"
 #include "leak/leak.h"
 #include "leak/livecache.h"
+#include "leak/snapshot.h"
 #include "leak/stackwalk.h"
 #include "net/offload.h"
 #include "trace/ehframe.h"
@@ -61,6 +64,7 @@ enum { GENTRY_OBJS = 2 };
 
 struct gentry {
 	struct goro_g *g;
+	int64_t id;       /* g->id: a fork run's verdicts name it */
 	uintptr_t sp;     /* where its live stack starts */
 	uintptr_t from;   /* the lowest address of its stack reached so far */
 	uintptr_t top_from; /* [top_from, top) queued, conservatively */
@@ -81,6 +85,13 @@ struct gentry {
 struct detector {
 	struct gentry *gs;
 	size_t ng, gcap;
+	/* gs by record address (open addressing, gs index + 1; 0: empty):
+	 * the record itself is never written, so a fork child copies no
+	 * page per goroutine. */
+	uint32_t *index;
+	unsigned index_bits;
+	struct goro_leak_verdict *verdicts; /* analyse's result (in stack) */
+	size_t nverdicts;
 	struct range *stack;      /* mark stack */
 	size_t top, scap;
 	bool overflow;
@@ -118,6 +129,11 @@ static void *map_buf(size_t bytes)
 	               MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (p == MAP_FAILED)
 		return NULL;
+	/* A fork snapshot's child gets these zeroed and unshared: nothing in
+	 * them is read before it is written, and sharing them would make the
+	 * kernel copy their page tables at the fork and each page the child
+	 * writes (best effort: Linux 4.14). */
+	(void)madvise(p, bytes, MADV_WIPEONFORK);
 	goro__owned_add(p, bytes, OWNED_OTHER, 0);
 	return p;
 }
@@ -139,13 +155,15 @@ static struct detector *detector_get(void)
 		d.excl = map_buf(MAX_EXCL * sizeof *d.excl);
 		d.spancap = (size_t)1 << 28;
 		d.spans = map_buf(d.spancap * sizeof *d.spans);
-		if (!d.stack || !d.gs || !d.maps || !d.excl || !d.spans)
+		d.index = map_buf(2 * d.gcap * sizeof *d.index);
+		if (!d.stack || !d.gs || !d.maps || !d.excl || !d.spans || !d.index)
 			return NULL;
 	}
 	d.nspans = 0;
 	d.nconservative = 0;
 	d.top = 0;
 	d.ng = 0;
+	d.nverdicts = 0;
 	d.nexcl = 0;
 	d.overflow = false;
 	d.main_entry = NULL;
@@ -291,6 +309,42 @@ static void scan_stack_of(struct detector *d, struct gentry *e)
 	walk_stack(d, e, false);
 }
 
+/* ---- the goroutine index ------------------------------------------ */
+
+static size_t index_slot(const struct detector *d, const struct goro_g *g)
+{
+	return (size_t)(((uintptr_t)g >> 6) * 0x9E3779B97F4A7C15ull >> (64 - d->index_bits));
+}
+
+static void index_build(struct detector *d)
+{
+	unsigned bits = 4;
+	while (((size_t)1 << bits) < 2 * d->ng)
+		bits++;
+	d->index_bits = bits;
+	size_t mask = ((size_t)1 << bits) - 1;
+	memset(d->index, 0, sizeof *d->index << bits);
+	for (size_t i = 0; i < d->ng; i++) {
+		size_t s = index_slot(d, d->gs[i].g);
+		while (d->index[s])
+			s = (s + 1) & mask;
+		d->index[s] = (uint32_t)i + 1;
+	}
+}
+
+/* The entry of the goroutine whose record is g, if it was collected. */
+static struct gentry *gentry_of(struct detector *d, const struct goro_g *g)
+{
+	size_t mask = ((size_t)1 << d->index_bits) - 1;
+	for (size_t s = index_slot(d, g);; s = (s + 1) & mask) {
+		uint32_t k = d->index[s];
+		if (!k)
+			return NULL;
+		if (d->gs[k - 1].g == g)
+			return &d->gs[k - 1];
+	}
+}
+
 /* The goroutine whose stack contains v, if any. */
 static struct gentry *stack_owner(struct detector *d, uintptr_t v)
 {
@@ -301,12 +355,12 @@ static struct gentry *stack_owner(struct detector *d, uintptr_t v)
 		if (v >= (uintptr_t)goro__stack_hi(&top->st))
 			return NULL; /* a record: decided without touching it */
 		struct goro_g *g = &top->g;
-		int i = g->leak_index;
-		if (i < 0 || (size_t)i >= d->ng || d->gs[i].g != g)
+		struct gentry *e = gentry_of(d, g);
+		if (!e)
 			return NULL; /* a free stack */
 		if (v < (uintptr_t)g->stack_lo || v >= (uintptr_t)g->stack_hi)
 			return NULL; /* the record or the guard page, not the stack */
-		return &d->gs[i];
+		return e;
 	}
 	struct gentry *m = d->main_entry;
 	if (m && v >= (uintptr_t)m->g->stack_lo && v < (uintptr_t)m->g->stack_hi)
@@ -600,14 +654,12 @@ static void copy_waits(struct gentry *e, struct goro_g *g)
 static void collect_one(struct goro_g *g, void *arg)
 {
 	struct detector *d = arg;
-	g->leak_index = -1;
 	if (d->ng == d->gcap) {
 		d->overflow = true;
 		return;
 	}
-	g->leak_index = (int)d->ng;
 	struct gentry *e = &d->gs[d->ng++];
-	*e = (struct gentry){ .g = g, .sp = (uintptr_t)g->sp, .from = (uintptr_t)g->stack_hi,
+	*e = (struct gentry){ .g = g, .id = g->id, .sp = (uintptr_t)g->sp, .from = (uintptr_t)g->stack_hi,
 	                      .top_from = (uintptr_t)g->stack_hi,
 	                      .started = g->started, .was_leaked = g->leaked,
 	                      .wait_reason = g->wait_reason };
@@ -627,19 +679,17 @@ static void place_physical(struct detector *d)
 		bool signaled;
 		if (!goro__stw_worker_pos(w, &sp, &g, &signaled) || !g)
 			continue;
-		/* Trust the record only if it is one we collected (a search, not a
-		 * dereference: the worker may have recorded it mid-change). */
-		size_t k = 0;
-		while (k < d->ng && d->gs[k].g != g)
-			k++;
-		if (k == d->ng)
+		/* Trust the record only if it is one we collected (a lookup, not
+		 * a dereference: the worker may have recorded it mid-change). */
+		struct gentry *e = gentry_of(d, g);
+		if (!e)
 			continue;
 		/* Not started: its first frame and copied arguments, from g->sp. */
-		if (d->gs[k].started)
-			d->gs[k].sp = (uintptr_t)sp;
+		if (e->started)
+			e->sp = (uintptr_t)sp;
 		/* Running user code when stopped (or the requester): a root. */
-		d->gs[k].physical = signaled || w == goro__curw();
-		d->gs[k].at_safepoint = d->gs[k].started && !d->gs[k].physical;
+		e->physical = signaled || w == goro__curw();
+		e->at_safepoint = e->started && !e->physical;
 	}
 }
 
@@ -745,30 +795,53 @@ static bool is_leaked(const struct detector *d, const struct gentry *e,
 	return e->role == R_CANDIDATE && !run->inconclusive && e != d->main_entry;
 }
 
-/* Sets g->leaked where it changes (stale leak_index values are harmless:
- * stack_owner checks them against gs[]). */
-static int finish(struct detector *d, struct goro_leak_run *run)
+/*
+ * The verdicts: every goroutine whose leaked flag is or was set, parked in
+ * the (empty) mark stack.  Nothing is written to the records themselves:
+ * in a fork snapshot every write to a record's page would copy the page
+ * (one per goroutine), and the parent decides anyway.
+ */
+static int verdicts(struct detector *d, struct goro_leak_run *run)
 {
+	struct goro_leak_verdict *v = (struct goro_leak_verdict *)d->stack;
+	size_t k = 0;
 	int n = 0;
 	for (size_t i = 0; i < d->ng; i++) {
 		struct gentry *e = &d->gs[i];
 		bool leaked = is_leaked(d, e, run);
-		if (leaked != e->was_leaked)
-			e->g->leaked = leaked;
+		if (leaked || e->was_leaked) {
+			/* Field by field over zeroes: padding copied from
+			 * registers would be a stale pointer in the parent's
+			 * malloc memory, which the next run scans. */
+			memset(&v[k], 0, sizeof v[k]);
+			v[k].g = e->g;
+			v[k].id = e->id;
+			v[k].leaked = leaked;
+			k++;
+		}
 		n += leaked;
 	}
+	d->verdicts = v;
+	d->nverdicts = k;
 	return n;
 }
 
-/* World stopped: the whole analysis; returns the leaked count. */
+/*
+ * The whole analysis, with the world stopped or in a fork snapshot (the
+ * same code for both: it reads the image, allocates nothing, takes no lock
+ * a stopped thread could hold, and writes only the detector's buffers and
+ * goro's mark bits).  Returns the leaked count; the verdicts in d.
+ */
 static int analyse(struct detector *d, struct goro_leak_run *run)
 {
+	int64_t t0 = goro__nanotime();
 	goro__for_each_g(collect_one, d);
 	if (d->overflow) {
 		run->inconclusive = true;
 		run->why = "more goroutines than the detector's table holds";
-		return 0;
+		return verdicts(d, run);
 	}
+	index_build(d);
 	place_physical(d);
 	classify(d);
 	mark_all(d);
@@ -776,16 +849,235 @@ static int analyse(struct detector *d, struct goro_leak_run *run)
 		run->inconclusive = true;
 		run->why = "the mark stack overflowed";
 	}
-	int n = finish(d, run);
-	/* Park the result in the (empty) mark stack; it is copied to the
-	 * heap after the restart.  Leaked goroutines never run again, so the
-	 * pointers stay valid. */
-	struct goro_g **tmp = (struct goro_g **)d->stack;
-	int k = 0;
-	for (size_t i = 0; i < d->ng; i++)
-		if (is_leaked(d, &d->gs[i], run))
-			tmp[k++] = d->gs[i].g;
+	int n = verdicts(d, run);
+	run->analysis_ns = goro__nanotime() - t0;
 	return n;
+}
+
+/* ---- applying verdicts --------------------------------------------- */
+
+/*
+ * Sets or clears g->leaked per verdict and lists the leaked goroutines.
+ * check: the verdicts come from a snapshot and the world ran since, so a
+ * record must still hold the goroutine judged (same id) and, to be marked
+ * leaked, still be blocked — always true of a goroutine nothing can reach,
+ * checked anyway because a report must never name one that runs.  Dropped
+ * verdicts are counted in run->stale (and keep g->leaked as it was).
+ * World stopped (no check) or the stop lock held (gsnap readers excluded).
+ */
+static int apply(struct goro_leak_verdict *v, size_t n, bool check, struct goro_leak_run *run)
+{
+	int leaked = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct goro_g *g = v[i].g;
+		bool ok = !check || (atomic_load(&g->state) == G_WAITING &&
+		                     __atomic_load_n(&g->id, __ATOMIC_RELAXED) == v[i].id);
+		if (!ok) {
+			run->stale += v[i].leaked;
+			v[i].g = NULL;
+			continue;
+		}
+		if (g->leaked != v[i].leaked)
+			g->leaked = v[i].leaked;
+		leaked += v[i].leaked;
+	}
+	return leaked;
+}
+
+/* run->leaked from applied verdicts (world running: it allocates). */
+static void list_leaked(struct goro_leak_run *run, const struct goro_leak_verdict *v, size_t n,
+                        int nleaked)
+{
+	if (nleaked <= 0)
+		return;
+	run->leaked = malloc((size_t)nleaked * sizeof *run->leaked);
+	if (!run->leaked)
+		return;
+	for (size_t i = 0; i < n; i++)
+		if (v[i].g && v[i].leaked)
+			run->leaked[run->nleaked++] = v[i].g;
+}
+
+/* An inconclusive run reports nothing and clears every earlier verdict. */
+static void all_cleared(struct goro_leak_verdict *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		v[i].leaked = false;
+}
+
+/* ---- the stop-the-world engine ------------------------------------- */
+
+#define UNSTOPPED_WHY \
+	"a thread could not be stopped (it blocks the stop signal, GORO_STW_SIGNAL, and keeps running)"
+#define QUIET_RAN_WHY "a thread that blocks the stop signal ran during the analysis"
+
+static void detect_stw(struct detector *d, struct goro_leak_run *run)
+{
+	struct goro_stw_report rep;
+	goro__stw_lock();
+	int64_t t0 = goro__nanotime();
+	goro__world_stop(&rep);
+	/* A thread that would not stop may be mid-update anywhere: no verdict
+	 * (soundness first), and no runtime lock may be taken. */
+	run->inconclusive = rep.unstopped_threads > 0;
+	if (run->inconclusive)
+		run->why = UNSTOPPED_WHY;
+	int n = 0;
+	if (!run->inconclusive) {
+		n = analyse(d, run);
+		if (n && !goro__stw_quiet_verified()) {
+			run->inconclusive = true; /* a thread we could not stop ran */
+			run->why = QUIET_RAN_WHY;
+		}
+		if (run->inconclusive)
+			all_cleared(d->verdicts, d->nverdicts);
+		n = apply(d->verdicts, d->nverdicts, false, run);
+	}
+	goro__world_start();
+	run->pause_ns = goro__nanotime() - t0;
+	goro__stw_unlock();
+	if (unlikely(debug_marks)) {
+		char buf[256];
+		int len = snprintf(buf, sizeof buf,
+		                   "goro leak debug: %s, %zu stacks with frames scanned whole (last: pc %#lx, "
+		                   "reason %d at %#lx), %d unstopped threads, pause %lld us\n",
+		                   run->inconclusive ? "inconclusive" : "conclusive", d->nconservative,
+		                   (unsigned long)d->last_conservative_pc, d->last_conservative_why,
+		                   (unsigned long)d->last_conservative_where, rep.unstopped_threads,
+		                   (long long)(run->pause_ns / 1000));
+		ssize_t wr = write(2, buf, (size_t)len);
+		(void)wr;
+	}
+	if (!run->inconclusive)
+		list_leaked(run, d->verdicts, d->nverdicts, n);
+}
+
+/* ---- the fork snapshot engine (snapshot.h) ------------------------- */
+
+enum { ANSWER_MAGIC = 0x676f726f6c65616bULL /* "goroleak" */ };
+
+/*
+ * The child's answer: this head, then nverdicts verdicts.  (What the
+ * analysis learns about code, the stack walk's per-pc cache, lives in a
+ * MAP_SHARED mapping: livecache.h.)
+ */
+struct answer_head {
+	uint64_t magic;
+	uint64_t nverdicts;
+	int64_t analysis_ns;
+	uint32_t inconclusive; /* 0, or 1 + index in child_why */
+	uint32_t nleaked;
+};
+
+static const char *const child_why[] = {
+	"more goroutines than the detector's table holds",
+	"the mark stack overflowed",
+};
+
+/* In the child: analyse the image, answer, exit (snapshot.c). */
+static void child_body(int wfd, void *arg)
+{
+	struct detector *d = arg;
+	struct goro_leak_run run = { 0 };
+	int n = analyse(d, &run);
+	uint32_t why = !run.inconclusive ? 0 : d->ng == d->gcap ? 1 : 2;
+	struct answer_head h = { ANSWER_MAGIC, d->nverdicts, run.analysis_ns, why, (uint32_t)n };
+	if (goro__leak_child_send(wfd, &h, sizeof h))
+		goro__leak_child_send(wfd, d->verdicts, d->nverdicts * sizeof *d->verdicts);
+}
+
+/* Parent: the answer, malloc'd verdicts in *v.  0, or -1 with errno. */
+static int receive(struct goro_leak_child *c, struct detector *d, struct goro_leak_run *run,
+                   struct goro_leak_verdict **v, size_t *nv)
+{
+	int64_t deadline = goro__nanotime() + goro__leak_child_timeout();
+	struct answer_head h;
+	*v = NULL;
+	if (goro__leak_child_recv(c, &h, sizeof h, deadline) != 0)
+		return -1;
+	if (h.magic != ANSWER_MAGIC || h.nverdicts > d->gcap ||
+	    h.inconclusive > GORO_ARRAY_LEN(child_why)) {
+		errno = EPROTO;
+		return -1;
+	}
+	*v = malloc((h.nverdicts ? h.nverdicts : 1) * sizeof **v);
+	if (!*v) {
+		errno = ENOMEM;
+		return -1;
+	}
+	if (goro__leak_child_recv(c, *v, h.nverdicts * sizeof **v, deadline) != 0) {
+		goro__free_scrubbed(*v, h.nverdicts * sizeof **v);
+		*v = NULL;
+		return -1;
+	}
+	*nv = h.nverdicts;
+	run->inconclusive = h.inconclusive != 0;
+	run->why = h.inconclusive ? child_why[h.inconclusive - 1] : NULL;
+	run->analysis_ns = h.analysis_ns;
+	return 0;
+}
+
+static int fallback(struct goro_leak_run *run, const char *why, int err)
+{
+	run->fallback = why;
+	run->fallback_errno = err;
+	return -1;
+}
+
+/*
+ * Stop, fork, restart; then the child's verdicts, applied to goroutines
+ * that are still the ones judged.  0, or -1 (run->fallback says why) when
+ * stop-the-world must run instead.
+ */
+static int detect_fork(struct detector *d, struct goro_leak_run *run, int test)
+{
+	struct goro_leak_child c;
+	if (goro__leak_child_prepare(&c, test) != 0)
+		return fallback(run, "no pipe", errno);
+	struct goro_stw_report rep;
+	goro__stw_lock();
+	int64_t t0 = goro__nanotime();
+	goro__world_stop(&rep);
+	run->stop_ns = goro__nanotime() - t0;
+	bool forked = false, quiet = true;
+	int err = 0;
+	if (rep.unstopped_threads == 0) {
+		int64_t t1 = goro__nanotime();
+		forked = goro__leak_child_fork(&c, child_body, d) == 0;
+		run->fork_ns = goro__nanotime() - t1;
+		err = errno;
+		/* The image is the moment of the fork: a thread we could not
+		 * signal must not have run before it. */
+		quiet = !forked || goro__stw_quiet_verified();
+	}
+	goro__world_start();
+	run->pause_ns = goro__nanotime() - t0;
+	goro__stw_unlock();
+	if (rep.unstopped_threads > 0 || !quiet) {
+		goro__leak_child_end(&c, true);
+		run->inconclusive = true; /* as stop-the-world would say */
+		run->why = rep.unstopped_threads > 0 ? UNSTOPPED_WHY : QUIET_RAN_WHY;
+		return 0;
+	}
+	if (!forked)
+		return fallback(run, "fork failed", err);
+	struct goro_leak_verdict *v;
+	size_t nv = 0;
+	if (receive(&c, d, run, &v, &nv) != 0) {
+		err = errno;
+		goro__leak_child_end(&c, true);
+		return fallback(run, err == ETIMEDOUT ? "snapshot timed out" : "snapshot failed",
+		                err);
+	}
+	goro__leak_child_end(&c, false);
+	if (run->inconclusive)
+		all_cleared(v, nv);
+	goro__stw_lock(); /* g->leaked changes under it (goro__snapshot reads it) */
+	int n = apply(v, nv, true, run);
+	goro__stw_unlock();
+	list_leaked(run, v, nv, n);
+	goro__free_scrubbed(v, nv * sizeof *v); /* record pointers (gsnap.h) */
+	return 0;
 }
 
 /*
@@ -818,68 +1110,113 @@ static void capture_requester(struct detector *d)
 	requester_g = g;
 }
 
+/* ---- the request --------------------------------------------------- */
+
+/*
+ * One run at a time (the detector's buffers are shared), and requests that
+ * queue up behind a run share the next one: a run that *started* after a
+ * request arrived judges a state at least as recent as the request's, so
+ * its result is the request's as much as its own requester's (Go's
+ * requests run one cycle each; a burst of them here costs two runs, not
+ * one per request).  Under detect_mu: runs, last (its leaked array owned
+ * here, never scanned usefully: records are not roots).
+ */
+static goro_mutex detect_mu;
+static _Atomic uint64_t runs; /* runs started */
+static struct goro_leak_run last;
+
+static void share_last(struct goro_leak_run *run)
+{
+	*run = last;
+	run->leaked = NULL;
+	run->nleaked = 0;
+	if (last.nleaked > 0) {
+		run->leaked = malloc((size_t)last.nleaked * sizeof *run->leaked);
+		if (run->leaked) {
+			memcpy(run->leaked, last.leaked, (size_t)last.nleaked * sizeof *run->leaked);
+			run->nleaked = last.nleaked;
+		}
+	}
+}
+
+static void keep_last(const struct goro_leak_run *run)
+{
+	goro__free_scrubbed(last.leaked, (size_t)last.nleaked * sizeof *last.leaked);
+	last = *run;
+	last.leaked = NULL;
+	last.nleaked = 0;
+	if (run->nleaked > 0) {
+		last.leaked = malloc((size_t)run->nleaked * sizeof *last.leaked);
+		if (last.leaked) {
+			memcpy(last.leaked, run->leaked, (size_t)run->nleaked * sizeof *last.leaked);
+			last.nleaked = run->nleaked;
+		}
+	}
+}
+
+static void run_one(struct detector *d, struct goro_leak_run *run)
+{
+	const char *why;
+	int test;
+	run->engine = goro__leak_engine_pick(&why, &test);
+	if (run->engine == GORO_LEAK_ENGINE_FORK && detect_fork(d, run, test) != 0) {
+		run->engine = GORO_LEAK_ENGINE_STW;
+		d = detector_get(); /* reset: fork does not use the parent's copy */
+	}
+	if (run->engine == GORO_LEAK_ENGINE_STW)
+		detect_stw(d, run);
+	atomic_store(&last_pause, run->pause_ns);
+	madvise(d->stack, (size_t)64 << 20, MADV_DONTNEED);
+}
+
 int goro__leak_detect(struct goro_leak_run *run)
 {
 	memset(run, 0, sizeof *run);
 	goro__ensure_init();
-	goro__stw_lock();
-	debug_marks = getenv("GORO_LEAK_DEBUG") != NULL;
-	const char *dg = getenv("GORO_LEAK_DEBUG_G");
-	debug_g = dg ? atoll(dg) : 0;
-	const char *lv = getenv("GORO_LEAK_LIVENESS");
-	liveness_off = lv && strcmp(lv, "0") == 0;
-	preload_resolve();
-	struct detector *d = detector_get();
-	if (!d) {
-		goro__stw_unlock();
-		return -1;
-	}
-	goro__ehframe_refresh();
-	goro__livecache_init();
-	capture_requester(d);
-	struct goro_stw_report rep;
 	int64_t t0 = goro__nanotime();
-	goro__world_stop(&rep);
-	/* A thread that would not stop may be mid-update anywhere: no verdict
-	 * (soundness first), and no runtime lock may be taken. */
-	run->inconclusive = rep.unstopped_threads > 0;
-	if (run->inconclusive)
-		run->why = "a thread could not be stopped (it blocks the stop signal, "
-		           "GORO_STW_SIGNAL, and keeps running)";
-	int n = run->inconclusive ? 0 : analyse(d, run);
-	if (n && !goro__stw_quiet_verified()) {
-		run->inconclusive = true; /* a thread we could not stop ran */
-		run->why = "a thread that blocks the stop signal ran during the analysis";
-		n = 0;
-		for (size_t i = 0; i < d->ng; i++)
-			if (d->gs[i].role == R_CANDIDATE)
-				d->gs[i].g->leaked = false;
-	}
-	goro__world_start();
-	run->pause_ns = goro__nanotime() - t0;
-	if (unlikely(debug_marks)) {
-		char buf[256];
-		int len = snprintf(buf, sizeof buf,
-		                   "goro leak debug: %s, %zu stacks with frames scanned whole (last: pc %#lx, "
-		                   "reason %d at %#lx), %d unstopped threads, pause %lld us\n",
-		                   run->inconclusive ? "inconclusive" : "conclusive", d->nconservative,
-		                   (unsigned long)d->last_conservative_pc, d->last_conservative_why,
-		                   (unsigned long)d->last_conservative_where, rep.unstopped_threads,
-		                   (long long)(run->pause_ns / 1000));
-		ssize_t wr = write(2, buf, (size_t)len);
-		(void)wr;
-	}
-	atomic_store(&last_pause, run->pause_ns);
-	if (n) {
-		run->leaked = malloc((size_t)n * sizeof *run->leaked);
-		if (run->leaked) {
-			memcpy(run->leaked, d->stack, (size_t)n * sizeof *run->leaked);
-			run->nleaked = n;
+	uint64_t arrived = atomic_load(&runs);
+	goro_mutex_lock(&detect_mu);
+	if (atomic_load(&runs) > arrived) {
+		share_last(run); /* a run began after we arrived and is done */
+	} else {
+		debug_marks = getenv("GORO_LEAK_DEBUG") != NULL;
+		const char *dg = getenv("GORO_LEAK_DEBUG_G");
+		debug_g = dg ? atoll(dg) : 0;
+		const char *lv = getenv("GORO_LEAK_LIVENESS");
+		liveness_off = lv && strcmp(lv, "0") == 0;
+		preload_resolve();
+		struct detector *d = detector_get();
+		if (!d) {
+			goro_mutex_unlock(&detect_mu);
+			return -1;
 		}
+		goro__ehframe_refresh();
+		goro__livecache_init();
+		capture_requester(d); /* this frame stays until the analysis is done */
+		atomic_fetch_add(&runs, 1);
+		run_one(d, run);
+		keep_last(run);
 	}
-	madvise(d->stack, (size_t)64 << 20, MADV_DONTNEED);
-	goro__stw_unlock();
+	goro_mutex_unlock(&detect_mu);
+	run->total_ns = goro__nanotime() - t0;
+	if (getenv("GORO_LEAK_TRACE")) /* one line per request, for measuring */
+		fprintf(stderr,
+		        "goro leak: %s pause %.3f ms (stop %.3f, fork %.3f), analysis %.3f ms, "
+		        "total %.3f ms, %d leaked, %d stale\n",
+		        run->engine == GORO_LEAK_ENGINE_FORK ? "fork" : "stw", run->pause_ns / 1e6,
+		        run->stop_ns / 1e6, run->fork_ns / 1e6, run->analysis_ns / 1e6,
+		        run->total_ns / 1e6, run->nleaked, run->stale);
 	return run->nleaked;
+}
+
+const char *goro__leak_engine_note(const struct goro_leak_run *run, char *buf, size_t len)
+{
+	if (!run->fallback || len == 0)
+		return "";
+	const char *name = run->fallback_errno ? strerrorname_np(run->fallback_errno) : NULL;
+	snprintf(buf, len, "# engine: stop-the-world (%s%s%s)\n", run->fallback,
+	         name ? ": " : "", name ? name : "");
+	return buf;
 }
 
 void goro__leak_run_free(struct goro_leak_run *run)

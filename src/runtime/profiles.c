@@ -50,12 +50,6 @@ struct goro_gsnap *goro__snapshot(bool (*keep)(struct goro_g *g, void *arg), voi
 	return snaps;
 }
 
-static bool keep_leaked(struct goro_g *g, void *arg)
-{
-	(void)arg;
-	return g->leaked;
-}
-
 /* note: the "inconclusive: why" line of a detection without verdict. */
 static int write_snaps(const char *name, FILE *out, int debug, struct goro_gsnap *s, int n,
                        const char *note)
@@ -127,6 +121,37 @@ static int write_goroutine(FILE *out, int debug)
 	return rc;
 }
 
+/*
+ * The leaked goroutines' snapshots with nothing stopped: a leaked goroutine
+ * never runs again, so its stack holds still while it is unwound (and
+ * unwinding and symbolizing 50,000 stacks inside a freeze was most of the
+ * program's stall).  Same order as goro__snapshot's (the goroutine list's,
+ * which the detector walked).  A goroutine yields now and then: this is
+ * long CPU work, and the goroutines of its worker must not wait for it.
+ */
+enum { SNAP_YIELD_EVERY = 256 };
+
+static struct goro_gsnap *snap_leaked(const struct goro_leak_run *run, int *n)
+{
+	struct goro_gsnap *s = calloc((size_t)(run->nleaked ? run->nleaked : 1), sizeof *s);
+	*n = 0;
+	if (!s)
+		return NULL;
+	bool on_worker = goro__curw() != NULL;
+	int k = 0;
+	for (int i = 0; i < run->nleaked; i++) {
+		struct goro_g *g = run->leaked[i];
+		/* Only a synctest bubble ending meanwhile releases one. */
+		if (atomic_load(&g->state) != G_WAITING || !g->leaked)
+			continue;
+		goro__gsnap_fill(&s[k++], g, false);
+		if (on_worker && i % SNAP_YIELD_EVERY == SNAP_YIELD_EVERY - 1)
+			goro_yield();
+	}
+	*n = k;
+	return s;
+}
+
 static int write_goroutineleak(FILE *out, int debug)
 {
 	struct goro_leak_run run;
@@ -135,12 +160,18 @@ static int write_goroutineleak(FILE *out, int debug)
 		return -1;
 	char line[160];
 	const char *note = goro__leak_inconclusive_line(&run, line, sizeof line);
-	goro__leak_run_free(&run);
 	int n;
-	/* debug=2 shows every goroutine, the leaked ones marked (Go does). */
-	struct goro_gsnap *s = goro__snapshot(debug >= 2 ? NULL : keep_leaked, NULL, &n);
+	/* debug=2 shows every goroutine, the leaked ones marked (Go does):
+	 * that needs the world frozen, the others only the leaked ones. */
+	struct goro_gsnap *s = debug >= 2 ? goro__snapshot(NULL, NULL, &n) : snap_leaked(&run, &n);
 	int rc = write_snaps("goroutineleak", out, debug, s, n, note);
 	free(s);
+	/* The text formats say when the fork engine had to fall back (a
+	 * comment line to pprof, after everything Go would print). */
+	char engine[128];
+	if (rc == 0 && debug >= 1)
+		fputs(goro__leak_engine_note(&run, engine, sizeof engine), out);
+	goro__leak_run_free(&run);
 	return rc == 0 && note ? GORO_LEAK_INCONCLUSIVE : rc;
 }
 
