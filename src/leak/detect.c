@@ -905,16 +905,47 @@ static void all_cleared(struct goro_leak_verdict *v, size_t n)
 		v[i].leaked = false;
 }
 
+/*
+ * The requesting goroutine's registers here, before the stop: its stack is
+ * walked from this point up (its frames below the public API entry,
+ * GORO_REQUEST_BEGIN's request_sp, are goro's own: not roots).  Call
+ * from a frame that stays alive until the analysis has read the stack.
+ */
+static void capture_requester(struct detector *d)
+{
+	struct goro_regs r;
+	struct goro_g *g = goro__getg();
+	d->self.g = NULL;
+	requester_g = NULL;
+	if (!g || g->is_g0 || !g->stack_lo)
+		return; /* a foreign thread: its stack is scanned as a mapping */
+	goro__arch_capture_regs(&r);
+	d->self.pc = r.rip;
+	d->self.sp = r.rsp;
+	d->self.val[GORO_CFI_RBP] = r.rbp;
+	d->self.val[GORO_CFI_RBX] = r.rbx;
+	d->self.val[GORO_CFI_R12] = r.r12;
+	d->self.val[GORO_CFI_R13] = r.r13;
+	d->self.val[GORO_CFI_R14] = r.r14;
+	d->self.val[GORO_CFI_R15] = r.r15;
+	for (int i = 0; i < GORO_CFI_NSAVED; i++)
+		d->self.loc[i] = (uintptr_t)&d->self.val[i];
+	d->self.internal_top = g->request_sp ? (uintptr_t)g->request_sp + 2 * sizeof(void *) : 0;
+	d->self.g = g;
+	requester_g = g;
+}
+
 /* ---- the stop-the-world engine ------------------------------------- */
 
 #define UNSTOPPED_WHY \
 	"a thread could not be stopped (it blocks the stop signal, GORO_STW_SIGNAL, and keeps running)"
 #define QUIET_RAN_WHY "a thread that blocks the stop signal ran during the analysis"
 
-static void detect_stw(struct detector *d, struct goro_leak_run *run)
+static inline __attribute__((always_inline)) void detect_stw(struct detector *d, struct goro_leak_run *run)
 {
 	struct goro_stw_report rep;
 	goro__stw_lock();
+	capture_requester(d); /* this frame stays until the analysis is done */
 	int64_t t0 = goro__nanotime();
 	goro__world_stop(&rep);
 	/* A thread that would not stop may be mid-update anywhere: no verdict
@@ -1036,6 +1067,7 @@ static int detect_fork(struct detector *d, struct goro_leak_run *run, int test)
 		return fallback(run, "no pipe", errno);
 	struct goro_stw_report rep;
 	goro__stw_lock();
+	capture_requester(d); /* this frame stays until the analysis is done */
 	int64_t t0 = goro__nanotime();
 	goro__world_stop(&rep);
 	run->stop_ns = goro__nanotime() - t0;
@@ -1078,36 +1110,6 @@ static int detect_fork(struct detector *d, struct goro_leak_run *run, int test)
 	list_leaked(run, v, nv, n);
 	goro__free_scrubbed(v, nv * sizeof *v); /* record pointers (gsnap.h) */
 	return 0;
-}
-
-/*
- * The requesting goroutine's registers here, before the stop: its stack is
- * walked from this point up (its frames below the public API entry,
- * GORO_REQUEST_BEGIN's request_sp, are goro's own: not roots).  Call
- * from a frame that stays alive until the analysis has read the stack.
- */
-static void capture_requester(struct detector *d)
-{
-	struct goro_regs r;
-	struct goro_g *g = goro__getg();
-	d->self.g = NULL;
-	requester_g = NULL;
-	if (!g || g->is_g0 || !g->stack_lo)
-		return; /* a foreign thread: its stack is scanned as a mapping */
-	goro__arch_capture_regs(&r);
-	d->self.pc = r.rip;
-	d->self.sp = r.rsp;
-	d->self.val[GORO_CFI_RBP] = r.rbp;
-	d->self.val[GORO_CFI_RBX] = r.rbx;
-	d->self.val[GORO_CFI_R12] = r.r12;
-	d->self.val[GORO_CFI_R13] = r.r13;
-	d->self.val[GORO_CFI_R14] = r.r14;
-	d->self.val[GORO_CFI_R15] = r.r15;
-	for (int i = 0; i < GORO_CFI_NSAVED; i++)
-		d->self.loc[i] = (uintptr_t)&d->self.val[i];
-	d->self.internal_top = g->request_sp ? (uintptr_t)g->request_sp + 2 * sizeof(void *) : 0;
-	d->self.g = g;
-	requester_g = g;
 }
 
 /* ---- the request --------------------------------------------------- */
@@ -1154,7 +1156,7 @@ static void keep_last(const struct goro_leak_run *run)
 	}
 }
 
-static void run_one(struct detector *d, struct goro_leak_run *run)
+static inline __attribute__((always_inline)) void run_one(struct detector *d, struct goro_leak_run *run)
 {
 	const char *why;
 	int test;
@@ -1192,7 +1194,6 @@ int goro__leak_detect(struct goro_leak_run *run)
 		}
 		goro__ehframe_refresh();
 		goro__livecache_init();
-		capture_requester(d); /* this frame stays until the analysis is done */
 		atomic_fetch_add(&runs, 1);
 		run_one(d, run);
 		keep_last(run);
