@@ -708,7 +708,7 @@ typedef struct goro_leaked {
 enum { GORO_LEAK_INCONCLUSIVE = -2 };
 
 /*
- * Runs leak detection now (stops the world) and returns the number of
+ * Runs leak detection now (the world stops only to snapshot the process) and returns the number of
  * leaked goroutines, GORO_LEAK_INCONCLUSIVE, or -1 on error; *out (if not
  * NULL) receives an array of them, to release with goro_leakprof_free (it
  * lives in memory the detector does not scan, so its wait_objects never

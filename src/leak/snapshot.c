@@ -40,14 +40,14 @@
 #define LEAK_CLONE_CLEAR_SIGHAND 0x100000000ULL
 
 /*
- * Not the default yet: on the liveness-scanning detector, a fork run
- * misses one of five leaks in about 1 of 200 runs of
- * test_debug_server's goroutineleak_is_exact_under_running_pairs (a pair
- * goroutine caught running is a root whose walked frames still name a
- * leaked channel), which stop-the-world runs never do.  Until that is
- * understood, the snapshot is opt-in.
+ * The snapshot is the default engine of plain builds (sanitizers and
+ * valgrind stop the world).  Known imprecision, shared with stop-the-world
+ * but seen more often here: about 1 run in 200 of a test with goroutine
+ * pairs running misses one of five leaks (a false negative, never a false
+ * report): a running pair's walked frames can still name a leaked channel
+ * in a slot the liveness analysis must count (an escaped frame address).
  */
-#define LEAK_FORK_BY_DEFAULT 0
+#define LEAK_FORK_BY_DEFAULT 1
 
 enum { DEFAULT_TIMEOUT_MS = 60000, REAP_WAIT_NS = 10000000000LL, PIPE_BYTES = 1 << 20 };
 
