@@ -99,6 +99,15 @@ static void assert_tail_called(int64_t id)
 	cr_assert(found);
 }
 
+/* TSan instruments every function's exit (__tsan_func_exit after the
+ * call), so the compiler cannot make the last call a tail call: the
+ * situation these tests are about never arises there. */
+#if defined(__SANITIZE_THREAD__)
+#define SKIP_WITHOUT_TAIL_CALLS() cr_skip_test("TSan's function-exit hooks prevent tail calls")
+#else
+#define SKIP_WITHOUT_TAIL_CALLS() ((void)0)
+#endif
+
 static void wait_parked(void)
 {
 	goro_sleep(20 * GORO_MILLISECOND);
@@ -106,6 +115,7 @@ static void wait_parked(void)
 
 Test(attribution, tail_called_goroutines_named_by_start_function)
 {
+	SKIP_WITHOUT_TAIL_CALLS();
 	static goro_mutex mu;
 	goro_mutex_lock(&mu);              /* held: tail_lock blocks */
 	struct tc_arg r = { goro_chan_new(int, 0), NULL }, s = { goro_chan_new(int, 0), NULL },
@@ -166,6 +176,7 @@ Test(attribution, tail_called_goroutines_named_by_start_function)
 /* The goroutineleak profile's records name the start function too. */
 Test(attribution, leakprof_names_tail_called_goroutine)
 {
+	SKIP_WITHOUT_TAIL_CALLS();
 	struct tc_arg r = { goro_chan_new(int, 0), NULL };
 	int64_t id = goro_go(tail_recv, &r);
 	r.c = NULL; /* nothing reachable holds the channel but the goroutine */
