@@ -140,13 +140,19 @@ static void free_case_indices(struct criterion_test_params *params)
 	cr_free(params->params);
 }
 
-ParameterizedTestParameters(corpus_leakprof, each_case)
+/* Every case of the corpus, as the parameters of a test. */
+static struct criterion_test_params every_case(void)
 {
 	size_t n = corpus_count();
 	size_t *indices = cr_malloc((n ? n : 1) * sizeof *indices);
 
 	n = corpus_select(0, indices);
 	return cr_make_param_array(size_t, indices, n, free_case_indices);
+}
+
+ParameterizedTestParameters(corpus_leakprof, each_case)
+{
+	return every_case();
 }
 
 ParameterizedTest(size_t *index, corpus_leakprof, each_case,
@@ -172,11 +178,7 @@ ParameterizedTest(size_t *index, corpus_leakprof, each_case,
  */
 ParameterizedTestParameters(corpus_leakprof, each_case_called_inline)
 {
-	size_t n = corpus_count();
-	size_t *indices = cr_malloc((n ? n : 1) * sizeof *indices);
-
-	n = corpus_select(0, indices);
-	return cr_make_param_array(size_t, indices, n, free_case_indices);
+	return every_case();
 }
 
 ParameterizedTest(size_t *index, corpus_leakprof, each_case_called_inline,

@@ -48,11 +48,9 @@ static void conservative_rest(struct goro_stack_walk *w, struct cursor *c)
 		w->spans[w->nspans++] = (struct goro_frame_span){ c->sp, w->hi, w->hi, c->pc, 0 };
 }
 
-/* Clears the bit of the word at `at` (a CFA-relative slot) in bits. */
-static void clear_slot(uint64_t *bits, const struct goro_frame_live *l, uintptr_t cfa,
-                       int32_t off)
+/* Clears the bit of the frame word at CFA + off in bits. */
+static void clear_slot(uint64_t *bits, const struct goro_frame_live *l, int32_t off)
 {
-	(void)cfa;
 	int i = off / 8 - l->lo_word;
 	if (off % 8 == 0 && i >= 0 && i < l->nwords)
 		bits[i / 64] &= ~(1ull << (i % 64));
@@ -68,10 +66,10 @@ static void emit_frame_words(struct goro_stack_walk *w, const struct goro_frame_
 	int nb = (l->nwords + 63) / 64;
 	for (int b = 0; b < nb; b++)
 		bits[b] = l->bits[b];
-	clear_slot(bits, l, cfa, r->ra_off);
+	clear_slot(bits, l, r->ra_off);
 	for (int i = 0; i < GORO_CFI_NSAVED; i++)
 		if (r->saved[i])
-			clear_slot(bits, l, cfa, r->saved[i]);
+			clear_slot(bits, l, r->saved[i]);
 	uintptr_t base = cfa + (uintptr_t)(intptr_t)(l->lo_word * 8);
 	for (int b = 0; b < nb; b++) {
 		uint64_t m = bits[b];
